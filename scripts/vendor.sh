@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Refresh the vendored front-end files from the npm registry, at pinned versions.
+# Never point the app at a CDN: mainland networks block many of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HTMX_VERSION=2.0.11          # htmx 4 (npm's latest) breaks the X-CSRFToken header pattern
+WEUI_VERSION=2.6.26
+QR_SCANNER_VERSION=1.4.2     # used by the scan page only
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fetch() {  # fetch NAME VERSION -> unpacks into $work/NAME
+  (cd "$work" && npm pack --silent "$1@$2" >/dev/null && mkdir -p "$1" && tar -xzf "$1"-"$2".tgz -C "$1" --strip-components=1)
+}
+fetch htmx.org "$HTMX_VERSION"
+fetch weui "$WEUI_VERSION"
+fetch qr-scanner "$QR_SCANNER_VERSION"
+mkdir -p static/vendor
+cp "$work/htmx.org/dist/htmx.min.js" static/vendor/htmx.min.js
+cp "$work/weui/dist/style/weui.min.css" static/vendor/weui.min.css
+cp "$work/qr-scanner/qr-scanner.umd.min.js" static/vendor/qr-scanner.umd.min.js
+cp "$work/qr-scanner/qr-scanner-worker.min.js" static/vendor/qr-scanner-worker.min.js
+printf 'htmx.org %s\nweui %s\nqr-scanner %s\n' "$HTMX_VERSION" "$WEUI_VERSION" "$QR_SCANNER_VERSION" > static/vendor/VERSIONS
+echo "vendored into static/vendor:"; ls -l static/vendor
