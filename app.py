@@ -1,0 +1,136 @@
+"""兜底通 (Doudi): the application factory, and `python app.py` for a demo server."""
+
+import os
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+
+import config
+import db
+from extensions import compress, csrf, limiter, login_manager
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the Doudi app."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    app.config["DATABASE_URL"] = config.normalise_database_url(app.config["DATABASE_URL"])
+    app.config["COMPRESS_MIMETYPES"] = [
+        "text/html", "text/css", "application/javascript", "text/javascript",
+        "application/json", "application/manifest+json", "image/svg+xml",
+    ]
+    app.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]
+    config.check_production_ready(app.config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    compress.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    _configure_login(app)
+
+    from blueprints import areas, auth, households, imports, main, users
+
+    for module in (auth, main, households, users, areas, imports):
+        app.register_blueprint(module.bp)
+
+    from commands import register_commands
+
+    register_commands(app)
+    _register_templates(app)
+    _register_errors(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _configure_login(app: Flask) -> None:
+    from models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.get_session().get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    @app.before_request
+    def force_password_change():
+        """Send accounts with a temporary password to the change-password page first."""
+        allowed = {"auth.change_password", "auth.logout", "static", "main.healthz", "main.manifest"}
+        if (current_user.is_authenticated and current_user.must_change_password
+                and request.endpoint not in allowed):
+            from flask import redirect, url_for
+
+            return redirect(url_for("auth.change_password"))
+        return None
+
+
+def _register_templates(app: Flask) -> None:
+    from blueprints.nav import template_helpers
+
+    app.context_processor(template_helpers)
+    from blueprints import filters
+
+    filters.register(app)
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: "请求有误，请返回重试",
+        403: "您没有权限做这件事",
+        404: "没有找到这个页面，或它不在您的辖区内",
+        413: "文件太大了",
+        429: "操作太频繁，请稍后再试",
+        500: "系统出了点问题，请稍后再试",
+    }
+
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        return render_template("error.html", code=code, message=messages.get(code, "出错了")), code
+
+    for code in messages:
+        app.register_error_handler(code, render_error)
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error):
+        message = "页面已过期或来源不明，请刷新页面后重新提交"
+        return render_template("error.html", code=400, message=message), 400
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        # pages carry personal data: never into shared caches
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def main() -> None:
+    """Migrate, seed demo data on an empty database, and serve on 127.0.0.1:PORT."""
+    app = create_app()
+    from commands import prepare_demo_database
+
+    with app.app_context():
+        prepare_demo_database(app)
+    port = config.env_int("PORT", 5000)
+    app.run(host="127.0.0.1", port=port, debug=False)
+
+
+if __name__ == "__main__":
+    main()

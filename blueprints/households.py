@@ -1,0 +1,234 @@
+"""The household registry: list and search, detail, create, edit, exit, members, full ID view."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from blueprints import actor, page_number, render_page_or_partial
+from db import get_session
+from services import areas, households, persons
+from services.categories import CATEGORIES
+from services.households import EXIT_REASONS, KINDS, STATUSES, RegistryError
+
+bp = Blueprint("households", __name__, url_prefix="/households")
+
+PAGE_SIZE = 20
+EXIT_ROLES = ("township", "county", "city", "admin")
+
+
+def _villages():
+    return list(get_session().exec(areas.areas_in_scope(current_user, level=4)))
+
+
+@bp.route("/")
+@login_required
+def index():
+    """List households in scope, with search and filters; htmx loads more rows."""
+    session = get_session()
+    filters = {key: request.args.get(key, "").strip() for key in ("q", "category", "village")}
+    filters["status"] = request.args.get("status", "active")
+    page = page_number()
+    query = households.search_households(current_user, **filters)
+    rows, has_more = households.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return render_page_or_partial(
+        "households/index.html", "households/_rows.html", rows=rows, has_more=has_more, page=page,
+        filters=filters, villages=_villages(), categories=CATEGORIES, statuses=STATUSES, personal_data=True,
+    )
+
+
+@bp.route("/<int:household_id>")
+@login_required
+def show(household_id: int):
+    """Show one household: members (IDs masked), categories, care arrangement, status."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    members = households.members_with_categories(session, household)
+    path = areas.area_path(session, household.area_code)
+    assistant = session.get(households.User, household.assistant_id) if household.assistant_id else None
+    return render_template(
+        "households/show.html", household=household, members=members, path=path, assistant=assistant,
+        kinds=KINDS, statuses=STATUSES, can_exit=current_user.role in EXIT_ROLES, personal_data=True,
+        back_url=url_for("households.index"),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Register a household together with its head."""
+    session = get_session()
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            data = households.parse_household_form(session, current_user, form)
+        except RegistryError as problem:
+            errors.update(problem.errors)
+            data = None
+        try:
+            head_fields = {**form.to_dict(), "relation": persons.HEAD, "phone": form.get("phone_head", "")}
+            head = persons.parse_person_form(head_fields, form.getlist("categories"))
+        except RegistryError as problem:
+            errors.update(problem.errors)
+            head = None
+        if data and head:
+            try:
+                household = households.add_household(session, actor(), data)
+                persons.add_person(session, actor(), household, head)
+            except RegistryError as problem:
+                session.rollback()
+                errors.update(problem.errors)
+            else:
+                session.commit()
+                flash(f"已登记 {household.household_no} 号户", "success")
+                return redirect(url_for("households.show", household_id=household.id))
+    return render_template(
+        "households/form.html", household=None, form=form, errors=errors, villages=_villages(),
+        categories=CATEGORIES, kinds=KINDS, assistants=_assistants_of_scope(), personal_data=True,
+        back_url=url_for("households.index"),
+    ), (400 if errors else 200)
+
+
+def _assistants_of_scope():
+    session = get_session()
+    return {v.code: households.assistants_for(session, v.code) for v in _villages()}
+
+
+@bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(household_id: int):
+    """Change a household's village, address, phone, care arrangement or assistant."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    errors = {}
+    form = request.form if request.method == "POST" else _household_as_form(household)
+    if request.method == "POST":
+        try:
+            data = households.parse_household_form(session, current_user, form)
+            households.update_household(session, actor(), household, data)
+        except RegistryError as problem:
+            errors = problem.errors
+        else:
+            session.commit()
+            flash("已保存", "success")
+            return redirect(url_for("households.show", household_id=household.id))
+    return render_template(
+        "households/form.html", household=household, form=form, errors=errors, villages=_villages(),
+        categories=CATEGORIES, kinds=KINDS, assistants=_assistants_of_scope(), personal_data=True,
+        back_url=url_for("households.show", household_id=household.id),
+    ), (400 if errors else 200)
+
+
+def _household_as_form(household) -> dict:
+    fields = ("area_code", "kind", "address", "phone", "guardian", "assistant_id")
+    form = {name: getattr(household, name) or "" for name in fields}
+    form["care_agreement_signed"] = "on" if household.care_agreement_signed else ""
+    form["wants_institutional_care"] = "on" if household.wants_institutional_care else ""
+    return form
+
+
+@bp.route("/<int:household_id>/exit", methods=["GET", "POST"])
+@login_required
+def exit_household(household_id: int):
+    """Take a household off the register with a reason (township officers and above)."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    if current_user.role not in EXIT_ROLES:
+        abort(403)
+    errors = {}
+    if request.method == "POST":
+        try:
+            households.exit_household(session, actor(), household, request.form.get("reason", ""),
+                                      request.form.get("note", ""))
+        except RegistryError as problem:
+            errors = problem.errors
+        else:
+            session.commit()
+            flash("这户已退出在册名单（记录保留，可随时恢复）", "success")
+            return redirect(url_for("households.show", household_id=household.id))
+    return render_template("households/exit.html", household=household, reasons=EXIT_REASONS, errors=errors,
+                           back_url=url_for("households.show", household_id=household.id),
+                           personal_data=True), (400 if errors else 200)
+
+
+@bp.route("/<int:household_id>/restore", methods=["POST"])
+@login_required
+def restore(household_id: int):
+    """Put an exited household back on the register."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    if current_user.role not in EXIT_ROLES:
+        abort(403)
+    households.restore_household(session, actor(), household)
+    session.commit()
+    flash("已恢复为在册", "success")
+    return redirect(url_for("households.show", household_id=household.id))
+
+
+@bp.route("/<int:household_id>/members/new", methods=["GET", "POST"])
+@login_required
+def add_member(household_id: int):
+    """Add a member to a household."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    return _member_form(session, household, None)
+
+
+@bp.route("/<int:household_id>/members/<int:person_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_member(household_id: int, person_id: int):
+    """Change a member's details and categories."""
+    session = get_session()
+    household, person = households.get_person_for(session, current_user, person_id)
+    if household.id != household_id:
+        abort(404)
+    return _member_form(session, household, person)
+
+
+def _member_form(session, household, person):
+    errors = {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            data = persons.parse_person_form(form, form.getlist("categories"))
+            if person is None:
+                persons.add_person(session, actor(), household, data)
+            else:
+                persons.update_person(session, actor(), household, person, data)
+        except RegistryError as problem:
+            session.rollback()
+            errors = problem.errors
+        else:
+            session.commit()
+            flash("已保存", "success")
+            return redirect(url_for("households.show", household_id=household.id))
+        selected = form.getlist("categories")
+    else:
+        form = _person_as_form(session, person) if person else {}
+        selected = form.get("categories", []) if person else []
+    return render_template(
+        "households/member_form.html", household=household, person=person, form=form, errors=errors,
+        selected=selected, relations=persons.RELATIONS, categories=CATEGORIES, personal_data=True,
+        back_url=url_for("households.show", household_id=household.id),
+    ), (400 if errors else 200)
+
+
+def _person_as_form(session, person) -> dict:
+    return {
+        "name": person.name, "relation": person.relation, "phone": person.phone or "",
+        "id_number": "", "disability_grade": person.disability_grade or "", "sex": person.sex or "",
+        "categories": persons.categories_of(session, person),
+    }
+
+
+@bp.route("/<int:household_id>/members/<int:person_id>/id-number", methods=["POST"])
+@login_required
+def reveal_id_number(household_id: int, person_id: int):
+    """Show one member's full ID number; the view is audited."""
+    session = get_session()
+    household, person = households.get_person_for(session, current_user, person_id)
+    if household.id != household_id:
+        abort(404)
+    number = persons.reveal_id_number(session, actor(), person)
+    session.commit()
+    return render_page_or_partial("households/id_number.html", "households/_id_number.html",
+                                  household=household, person=person, number=number, personal_data=True,
+                                  back_url=url_for("households.show", household_id=household.id))

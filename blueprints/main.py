@@ -1,0 +1,66 @@
+"""Home, 我的, health check and the web app manifest."""
+
+from flask import Blueprint, jsonify, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from db import get_session
+from extensions import limiter
+from services import areas, households, users
+
+bp = Blueprint("main", __name__)
+
+IMPORT_ROLES = ("township", "county", "city", "admin")
+HOTLINE_ROLES = ("township", "county", "city", "admin")
+
+
+@bp.route("/")
+@login_required
+def home():
+    """Show the user's area and what is in it."""
+    session = get_session()
+    area = areas.get_area(session, current_user.area_code)
+    counts = households.count_in_scope(session, current_user)
+    return render_template("main/home.html", area=area, counts=counts,
+                           can_import=current_user.role in IMPORT_ROLES)
+
+
+@bp.route("/me")
+@login_required
+def me():
+    """Show one's account and the tools one's role has."""
+    area = areas.get_area(get_session(), current_user.area_code)
+    return render_template("main/me.html", area=area,
+                           can_manage_users=users.can_manage_users(current_user),
+                           can_import=current_user.role in IMPORT_ROLES,
+                           can_edit_hotlines=current_user.role in HOTLINE_ROLES)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    """Answer ok when the database answers."""
+    try:
+        get_session().exec(text("SELECT 1")).one()
+    except Exception:  # any database failure means not healthy; the body says no more
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """Describe the app for 添加到主屏幕."""
+    response = jsonify(
+        name="兜底通", short_name="兜底通", lang="zh-CN", start_url=url_for("main.home"), scope="/",
+        display="standalone", background_color="#ededed", theme_color="#07c160",
+        description="临沧市困难群众兜底保障走访工具",
+        icons=[
+            {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": url_for("static", filename="icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": url_for("static", filename="icons/icon-maskable-512.png"), "sizes": "512x512",
+             "type": "image/png", "purpose": "maskable"},
+        ],
+    )
+    response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

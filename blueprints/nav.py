@@ -1,0 +1,36 @@
+"""The bottom tab bar: which tabs a role sees (at most five, no dead links)."""
+
+from flask import request
+from flask_login import current_user
+
+from services.users import ROLES
+
+# (key, label, endpoint, roles or None for all)
+TABS = [
+    ("home", "首页", "main.home", None),
+    ("households", "住户", "households.index", None),
+    ("me", "我的", "main.me", None),
+]
+
+
+def tabs_for(user) -> list[dict]:
+    """Return the tabs this user sees, in order."""
+    return [
+        {"key": key, "label": label, "endpoint": endpoint}
+        for key, label, endpoint, roles in TABS
+        if roles is None or user.role in roles
+    ][:5]
+
+
+def current_tab() -> str:
+    """Return the key of the tab the current page belongs to."""
+    blueprint = request.blueprint or ""
+    return {"households": "households", "main": "home"}.get(blueprint, "me")
+
+
+def template_helpers() -> dict:
+    """Values every template may use."""
+    if not current_user.is_authenticated:
+        return {"tabs": [], "current_tab": "", "role_names": ROLES}
+    tab = "me" if request.endpoint == "main.me" else current_tab()
+    return {"tabs": tabs_for(current_user), "current_tab": tab, "role_names": ROLES}

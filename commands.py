@@ -1,0 +1,98 @@
+"""Command-line tools: flask --app app <command>."""
+
+import click
+from flask import current_app
+from sqlmodel import Session
+
+import db
+from services import areas, users
+from services.audit import Actor
+
+CLI = Actor(user=None, ip="cli")
+
+
+def register_commands(app) -> None:
+    """Attach the commands to the app's CLI."""
+    for command in (init_db, import_areas_command, create_user_command, seed_demo_command,
+                    import_households_command):
+        app.cli.add_command(command)
+
+
+def cli_session() -> Session:
+    """Open a Session on the current app's engine for a command."""
+    return Session(db.get_engine(), expire_on_commit=False)
+
+
+def migrate_and_load_areas() -> None:
+    """Bring the schema up to date and load the Lincang area tree if it is missing."""
+    db.upgrade(db.get_engine())
+    with cli_session() as session:
+        if areas.count_areas(session) == 0:
+            areas.load_lincang(session)
+            session.commit()
+
+
+@click.command("init-db")
+def init_db():
+    """Create or upgrade the schema and load the Lincang areas."""
+    migrate_and_load_areas()
+    click.echo("数据库已就绪")
+
+
+@click.command("import-areas")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_areas_command(path):
+    """Load an official area code list (CSV: code, name, parent code)."""
+    db.upgrade(db.get_engine())
+    with cli_session() as session:
+        try:
+            created, updated = areas.import_areas(session, areas.read_area_csv(path))
+        except areas.AreaImportError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+    click.echo(f"新增 {created} 个区划，更新 {updated} 个名称")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(list(users.ROLES)))
+@click.option("--area", "area_code", required=True, help="12 位区划代码")
+@click.option("--password", required=True)
+@click.option("--name", "display_name", default=None, help="显示的姓名（默认同用户名）")
+@click.option("--phone", default=None)
+def create_user_command(username, role, area_code, password, display_name, phone):
+    """Create an account (it must change its password at first login)."""
+    migrate_and_load_areas()
+    with cli_session() as session:
+        if areas.get_area(session, area_code) is None:
+            raise click.ClickException(f"区划代码 {area_code} 不存在")
+        try:
+            user = users.create_user(session, CLI, username=username, display_name=display_name or username,
+                                     role=role, area_code=area_code, phone=phone, password=password)
+        except users.UserError as error:
+            raise click.ClickException(str(error)) from None
+        session.commit()
+        click.echo(f"已创建账号 {user.username}（{users.ROLES[role]}）")
+
+
+@click.command("seed-demo")
+@click.option("--households", default=200, show_default=True, help="how many households to make")
+@click.option("--seed", default=1, show_default=True, help="same seed, same data")
+@click.option("--password", default="doudi-demo", show_default=True, help="password of the demo accounts")
+def seed_demo_command(households, seed, password):
+    """Create deterministic synthetic households and the demo accounts."""
+    raise click.ClickException("seed-demo is being written")  # filled in by the demo-data work
+
+
+@click.command("import-households")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="print a machine-readable summary")
+def import_households_command(path, as_json):
+    """Import a county roster (.xlsx or .csv)."""
+    raise click.ClickException("import-households is being written")  # filled in by the roster work
+
+
+def prepare_demo_database(app) -> None:
+    """On an empty database: create the schema, the areas and demo data; print the logins."""
+    migrate_and_load_areas()
+    current_app.logger.info("database ready at %s", app.config["DATABASE_URL"].split("@")[-1])

@@ -1,0 +1,18 @@
+"""Flask extensions, made here and bound to the app in create_app()."""
+
+from flask import request
+from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+compress = Compress()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
+
+
+def username_key() -> str:
+    """Rate-limit key for login attempts against one account, whatever address they come from."""
+    return "login-user:" + (request.form.get("username") or "").strip().lower()

@@ -1,0 +1,22 @@
+/* 兜底通: the little JavaScript every page needs. No inline scripts (CSP). */
+(function () {
+  "use strict";
+  // Send the CSRF token with every htmx request (Flask-WTF reads X-CSRFToken).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
+  });
+  // Forms and buttons with data-confirm ask first.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+  // A failed htmx request says so in plain words instead of doing nothing.
+  document.addEventListener("htmx:sendError", function () {
+    window.alert("网络不通，请检查信号后重试");
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr.status === 429) window.alert("操作太频繁，请稍后再试");
+    else window.alert("出错了，请稍后重试（" + event.detail.xhr.status + "）");
+  });
+})();
