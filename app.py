@@ -24,8 +24,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.config["DATABASE_URL"] = config.normalise_database_url(app.config["DATABASE_URL"])
     app.config["COMPRESS_MIMETYPES"] = [
-        "text/html", "text/css", "application/javascript", "text/javascript",
-        "application/json", "application/manifest+json", "image/svg+xml",
+        "text/html",
+        "text/css",
+        "application/javascript",
+        "text/javascript",
+        "application/json",
+        "application/manifest+json",
+        "image/svg+xml",
     ]
     app.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]
     config.check_production_ready(app.config)
@@ -67,8 +72,7 @@ def _configure_login(app: Flask) -> None:
     def force_password_change():
         """Send accounts with a temporary password to the change-password page first."""
         allowed = {"auth.change_password", "auth.logout", "static", "main.healthz", "main.manifest"}
-        if (current_user.is_authenticated and current_user.must_change_password
-                and request.endpoint not in allowed):
+        if current_user.is_authenticated and current_user.must_change_password and request.endpoint not in allowed:
             from flask import redirect, url_for
 
             return redirect(url_for("auth.change_password"))

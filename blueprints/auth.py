@@ -72,8 +72,14 @@ def change_password():
     if request.method == "POST":
         session = get_session()
         try:
-            users.change_password(session, actor(), current_user, request.form.get("current", ""),
-                                  request.form.get("new", ""), request.form.get("confirm", ""))
+            users.change_password(
+                session,
+                actor(),
+                current_user,
+                request.form.get("current", ""),
+                request.form.get("new", ""),
+                request.form.get("confirm", ""),
+            )
         except users.UserError as problem:
             error = str(problem)
         else:

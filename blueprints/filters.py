@@ -53,6 +53,10 @@ def asset_url_maker(static_folder: str):
 def register(app) -> None:
     """Add the filters and globals to the app's Jinja environment."""
     app.jinja_env.filters.update(
-        mask_id=mask, local_time=local_time, yuan=yuan, category=category_label, mask_name=mask_name,
+        mask_id=mask,
+        local_time=local_time,
+        yuan=yuan,
+        category=category_label,
+        mask_name=mask_name,
     )
     app.jinja_env.globals["asset_url"] = asset_url_maker(app.static_folder)

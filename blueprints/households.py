@@ -30,8 +30,16 @@ def index():
     query = households.search_households(current_user, **filters)
     rows, has_more = households.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_page_or_partial(
-        "households/index.html", "households/_rows.html", rows=rows, has_more=has_more, page=page,
-        filters=filters, villages=_villages(), categories=CATEGORIES, statuses=STATUSES, personal_data=True,
+        "households/index.html",
+        "households/_rows.html",
+        rows=rows,
+        has_more=has_more,
+        page=page,
+        filters=filters,
+        villages=_villages(),
+        categories=CATEGORIES,
+        statuses=STATUSES,
+        personal_data=True,
     )
 
 
@@ -45,8 +53,15 @@ def show(household_id: int):
     path = areas.area_path(session, household.area_code)
     assistant = session.get(households.User, household.assistant_id) if household.assistant_id else None
     return render_template(
-        "households/show.html", household=household, members=members, path=path, assistant=assistant,
-        kinds=KINDS, statuses=STATUSES, can_exit=current_user.role in EXIT_ROLES, personal_data=True,
+        "households/show.html",
+        household=household,
+        members=members,
+        path=path,
+        assistant=assistant,
+        kinds=KINDS,
+        statuses=STATUSES,
+        can_exit=current_user.role in EXIT_ROLES,
+        personal_data=True,
         back_url=url_for("households.index"),
     )
 
@@ -81,8 +96,15 @@ def create():
                 flash(f"已登记 {household.household_no} 号户", "success")
                 return redirect(url_for("households.show", household_id=household.id))
     return render_template(
-        "households/form.html", household=None, form=form, errors=errors, villages=_villages(),
-        categories=CATEGORIES, kinds=KINDS, assistants=_assistants_of_scope(), personal_data=True,
+        "households/form.html",
+        household=None,
+        form=form,
+        errors=errors,
+        villages=_villages(),
+        categories=CATEGORIES,
+        kinds=KINDS,
+        assistants=_assistants_of_scope(),
+        personal_data=True,
         back_url=url_for("households.index"),
     ), (400 if errors else 200)
 
@@ -111,8 +133,15 @@ def edit(household_id: int):
             flash("已保存", "success")
             return redirect(url_for("households.show", household_id=household.id))
     return render_template(
-        "households/form.html", household=household, form=form, errors=errors, villages=_villages(),
-        categories=CATEGORIES, kinds=KINDS, assistants=_assistants_of_scope(), personal_data=True,
+        "households/form.html",
+        household=household,
+        form=form,
+        errors=errors,
+        villages=_villages(),
+        categories=CATEGORIES,
+        kinds=KINDS,
+        assistants=_assistants_of_scope(),
+        personal_data=True,
         back_url=url_for("households.show", household_id=household.id),
     ), (400 if errors else 200)
 
@@ -136,17 +165,23 @@ def exit_household(household_id: int):
     errors = {}
     if request.method == "POST":
         try:
-            households.exit_household(session, actor(), household, request.form.get("reason", ""),
-                                      request.form.get("note", ""))
+            households.exit_household(
+                session, actor(), household, request.form.get("reason", ""), request.form.get("note", "")
+            )
         except RegistryError as problem:
             errors = problem.errors
         else:
             session.commit()
             flash("这户已退出在册名单（记录保留，可随时恢复）", "success")
             return redirect(url_for("households.show", household_id=household.id))
-    return render_template("households/exit.html", household=household, reasons=EXIT_REASONS, errors=errors,
-                           back_url=url_for("households.show", household_id=household.id),
-                           personal_data=True), (400 if errors else 200)
+    return render_template(
+        "households/exit.html",
+        household=household,
+        reasons=EXIT_REASONS,
+        errors=errors,
+        back_url=url_for("households.show", household_id=household.id),
+        personal_data=True,
+    ), (400 if errors else 200)
 
 
 @bp.route("/<int:household_id>/restore", methods=["POST"])
@@ -205,16 +240,27 @@ def _member_form(session, household, person):
         form = _person_as_form(session, person) if person else {}
         selected = form.get("categories", []) if person else []
     return render_template(
-        "households/member_form.html", household=household, person=person, form=form, errors=errors,
-        selected=selected, relations=persons.RELATIONS, categories=CATEGORIES, personal_data=True,
+        "households/member_form.html",
+        household=household,
+        person=person,
+        form=form,
+        errors=errors,
+        selected=selected,
+        relations=persons.RELATIONS,
+        categories=CATEGORIES,
+        personal_data=True,
         back_url=url_for("households.show", household_id=household.id),
     ), (400 if errors else 200)
 
 
 def _person_as_form(session, person) -> dict:
     return {
-        "name": person.name, "relation": person.relation, "phone": person.phone or "",
-        "id_number": "", "disability_grade": person.disability_grade or "", "sex": person.sex or "",
+        "name": person.name,
+        "relation": person.relation,
+        "phone": person.phone or "",
+        "id_number": "",
+        "disability_grade": person.disability_grade or "",
+        "sex": person.sex or "",
         "categories": persons.categories_of(session, person),
     }
 
@@ -229,6 +275,12 @@ def reveal_id_number(household_id: int, person_id: int):
         abort(404)
     number = persons.reveal_id_number(session, actor(), person)
     session.commit()
-    return render_page_or_partial("households/id_number.html", "households/_id_number.html",
-                                  household=household, person=person, number=number, personal_data=True,
-                                  back_url=url_for("households.show", household_id=household.id))
+    return render_page_or_partial(
+        "households/id_number.html",
+        "households/_id_number.html",
+        household=household,
+        person=person,
+        number=number,
+        personal_data=True,
+        back_url=url_for("households.show", household_id=household.id),
+    )

@@ -21,8 +21,7 @@ def home():
     session = get_session()
     area = areas.get_area(session, current_user.area_code)
     counts = households.count_in_scope(session, current_user)
-    return render_template("main/home.html", area=area, counts=counts,
-                           can_import=current_user.role in IMPORT_ROLES)
+    return render_template("main/home.html", area=area, counts=counts, can_import=current_user.role in IMPORT_ROLES)
 
 
 @bp.route("/me")
@@ -30,10 +29,13 @@ def home():
 def me():
     """Show one's account and the tools one's role has."""
     area = areas.get_area(get_session(), current_user.area_code)
-    return render_template("main/me.html", area=area,
-                           can_manage_users=users.can_manage_users(current_user),
-                           can_import=current_user.role in IMPORT_ROLES,
-                           can_edit_hotlines=current_user.role in HOTLINE_ROLES)
+    return render_template(
+        "main/me.html",
+        area=area,
+        can_manage_users=users.can_manage_users(current_user),
+        can_import=current_user.role in IMPORT_ROLES,
+        can_edit_hotlines=current_user.role in HOTLINE_ROLES,
+    )
 
 
 @bp.route("/healthz")
@@ -51,14 +53,24 @@ def healthz():
 def manifest():
     """Describe the app for 添加到主屏幕."""
     response = jsonify(
-        name="兜底通", short_name="兜底通", lang="zh-CN", start_url=url_for("main.home"), scope="/",
-        display="standalone", background_color="#ededed", theme_color="#07c160",
+        name="兜底通",
+        short_name="兜底通",
+        lang="zh-CN",
+        start_url=url_for("main.home"),
+        scope="/",
+        display="standalone",
+        background_color="#ededed",
+        theme_color="#07c160",
         description="临沧市困难群众兜底保障走访工具",
         icons=[
             {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
             {"src": url_for("static", filename="icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-            {"src": url_for("static", filename="icons/icon-maskable-512.png"), "sizes": "512x512",
-             "type": "image/png", "purpose": "maskable"},
+            {
+                "src": url_for("static", filename="icons/icon-maskable-512.png"),
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            },
         ],
     )
     response.mimetype = "application/manifest+json"

@@ -52,8 +52,7 @@ def get_person_for(session: Session, user: User, person_id: int) -> tuple[Househ
     return get_household_for(session, user, person.household_id), person
 
 
-def search_households(user: User, *, q: str = "", category: str = "", village: str = "",
-                      status: str = "active"):
+def search_households(user: User, *, q: str = "", category: str = "", village: str = "", status: str = "active"):
     """Return a select() of households in scope matching a search text and filters, newest first.
 
     The text matches a member's name, the household number, a phone number or the last four
@@ -65,21 +64,25 @@ def search_households(user: User, *, q: str = "", category: str = "", village: s
     if village:
         query = query.where(Household.area_code == village)
     if category in CATEGORIES:
-        query = query.where(exists().where(
-            Person.household_id == Household.id,
-            PersonCategory.person_id == Person.id,
-            PersonCategory.category == category,
-        ))
+        query = query.where(
+            exists().where(
+                Person.household_id == Household.id,
+                PersonCategory.person_id == Person.id,
+                PersonCategory.category == category,
+            )
+        )
     text = q.strip()
     if text:
         member = or_(Person.name.contains(text), Person.phone == text)
         if len(text) == 4 and (text[:3].isdigit() and (text[3].isdigit() or text[3] in "xX")):
             member = or_(member, Person.id_last4 == text.upper())
-        query = query.where(or_(
-            Household.household_no == text,
-            Household.phone == text,
-            exists().where(Person.household_id == Household.id, member),
-        ))
+        query = query.where(
+            or_(
+                Household.household_no == text,
+                Household.phone == text,
+                exists().where(Person.household_id == Household.id, member),
+            )
+        )
     return query.order_by(Household.id.desc())
 
 
@@ -102,8 +105,9 @@ def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list
     ids = [h.id for h in households]
     if not ids:
         return [], False
-    names = dict(session.exec(select(Area.code, Area.name).where(
-        Area.code.in_({h.area_code for h in households}))).all())
+    names = dict(
+        session.exec(select(Area.code, Area.name).where(Area.code.in_({h.area_code for h in households}))).all()
+    )
     rows = {h.id: HouseholdRow(h, names.get(h.area_code, h.area_code)) for h in households}
     for household_id, name in session.exec(
         select(Person.household_id, Person.name).where(Person.household_id.in_(ids), Person.is_head)
@@ -114,8 +118,10 @@ def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list
     ):
         rows[household_id].members = count
     for household_id, category in session.exec(
-        select(Person.household_id, PersonCategory.category).distinct()
-        .join(PersonCategory, PersonCategory.person_id == Person.id).where(Person.household_id.in_(ids))
+        select(Person.household_id, PersonCategory.category)
+        .distinct()
+        .join(PersonCategory, PersonCategory.person_id == Person.id)
+        .where(Person.household_id.in_(ids))
     ):
         rows[household_id].categories.append(category)
     for row in rows.values():
@@ -125,14 +131,17 @@ def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list
 
 def members_with_categories(session: Session, household: Household) -> list[tuple[Person, list[str]]]:
     """Return the household's members, head first, each with their categories."""
-    persons = list(session.exec(
-        select(Person).where(Person.household_id == household.id).order_by(Person.is_head.desc(), Person.id)
-    ))
+    persons = list(
+        session.exec(
+            select(Person).where(Person.household_id == household.id).order_by(Person.is_head.desc(), Person.id)
+        )
+    )
     by_person = defaultdict(list)
     if persons:
         for person_id, category in session.exec(
-            select(PersonCategory.person_id, PersonCategory.category)
-            .where(PersonCategory.person_id.in_([p.id for p in persons]))
+            select(PersonCategory.person_id, PersonCategory.category).where(
+                PersonCategory.person_id.in_([p.id for p in persons])
+            )
         ):
             by_person[person_id].append(category)
     return [(p, sorted(by_person[p.id], key=list(CATEGORIES).index)) for p in persons]
@@ -140,10 +149,13 @@ def members_with_categories(session: Session, household: Household) -> list[tupl
 
 def assistants_for(session: Session, area_code: str) -> list[User]:
     """Return the active assistants whose village is this one."""
-    return list(session.exec(
-        select(User).where(User.role == "assistant", User.area_code == area_code, User.active)
-        .order_by(User.display_name)
-    ))
+    return list(
+        session.exec(
+            select(User)
+            .where(User.role == "assistant", User.area_code == area_code, User.active)
+            .order_by(User.display_name)
+        )
+    )
 
 
 def count_in_scope(session: Session, user: User) -> dict[str, int]:
@@ -188,7 +200,10 @@ def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
     if errors:
         raise RegistryError(errors)
     return {
-        "area_code": area_code, "kind": kind, "address": address or None, "phone": phone or None,
+        "area_code": area_code,
+        "kind": kind,
+        "address": address or None,
+        "phone": phone or None,
         "care_agreement_signed": _flag(form, "care_agreement_signed"),
         "guardian": str(form.get("guardian", "")).strip()[:64] or None,
         "wants_institutional_care": _flag(form, "wants_institutional_care"),

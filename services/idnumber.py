@@ -71,4 +71,4 @@ def mask(number: str | None) -> str:
 
 def check_digit(first17: str) -> str:
     """Return the GB 11643 check character for 17 digits (for making synthetic numbers)."""
-    return ric.calc_check_digit(first17)
+    return ric.calc_check_digit(first17 + "0")  # it reads the first 17 of an 18-character number

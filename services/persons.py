@@ -44,7 +44,9 @@ def parse_person_form(form: Mapping, categories: list[str]) -> dict:
     if errors:
         raise RegistryError(errors)
     return {
-        "name": name, "relation": relation, "phone": phone or None,
+        "name": name,
+        "relation": relation,
+        "phone": phone or None,
         "disability_grade": int(grade) if grade else None,
         "id_number": parsed.number if parsed else None,
         "id_last4": parsed.last4 if parsed else None,
@@ -64,8 +66,10 @@ def describe_duplicate(session: Session, user: User, existing: Person) -> dict[s
     household = session.get(Household, existing.household_id)
     area = session.get(Area, household.area_code)
     if is_in_scope(user, household.area_code):
-        return {"id_number": f"该身份证号已登记在{area.name} {household.household_no} 号户",
-                "existing_household_id": str(household.id)}
+        return {
+            "id_number": f"该身份证号已登记在{area.name} {household.household_no} 号户",
+            "existing_household_id": str(household.id),
+        }
     return {"id_number": f"该身份证号已在{area.name}登记，请联系当地经办员核实"}
 
 
@@ -112,8 +116,7 @@ def update_person(session: Session, actor: Actor, household: Household, person: 
     data = dict(data)
     categories = data.pop("categories")
     if data["id_number"] is None and person.id_number:
-        data.update(id_number=person.id_number, id_last4=person.id_last4, birth_date=person.birth_date,
-                    sex=person.sex)
+        data.update(id_number=person.id_number, id_last4=person.id_last4, birth_date=person.birth_date, sex=person.sex)
     _check_unique_id(session, actor.user, data["id_number"], person.id)
     if data["relation"] == HEAD and not person.is_head and _has_head(session, household):
         raise RegistryError({"relation": "这户已有户主（本人），请选择其他关系"})
@@ -123,8 +126,9 @@ def update_person(session: Session, actor: Actor, household: Household, person: 
     person.is_head = person.relation == HEAD
     session.add(person)
     _set_categories(session, person, categories)
-    audit.record(session, actor, "person.updated", person, household_id=household.id,
-                 fields=changed, categories=categories)
+    audit.record(
+        session, actor, "person.updated", person, household_id=household.id, fields=changed, categories=categories
+    )
 
 
 def categories_of(session: Session, person: Person) -> list[str]:

@@ -11,8 +11,8 @@ import shutil
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy import make_url, text
+from sqlmodel import Session, create_engine, select
 
 import db
 from app import create_app
@@ -54,24 +54,35 @@ def sqlite_template(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def postgres_ready():
-    """Rebuild the PostgreSQL schema once per run."""
+    """Make a private PostgreSQL database for this run (runs in parallel must not share one)."""
     if not POSTGRES_URL:
-        return None
-    engine = db.make_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        yield None
+        return
+    name = f"doudi_test_{os.getpid()}"
+    server = db.make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = db.make_engine(url)
     db.upgrade(engine)
     engine.dispose()
-    return POSTGRES_URL
+    yield url
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
 
 
 def _fresh_postgres(url: str) -> None:
     engine = db.make_engine(url)
     with engine.begin() as connection:
-        tables = connection.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-        )).scalars().all()
+        tables = (
+            connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            )
+            .scalars()
+            .all()
+        )
         connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
     with Session(engine) as session:
         areas.load_lincang(session)
@@ -126,29 +137,51 @@ def client(app):
 
 
 @pytest.fixture
-def session(app):
-    """A Session for arranging and checking data directly."""
-    with Session(app.extensions["doudi_engine"], expire_on_commit=False) as session:
+def session(app, database_url):
+    """A Session for arranging and checking data directly.
+
+    On SQLite it uses pysqlite's own transaction handling, which begins only on writes: a test
+    that reads, acts through the app and reads again then sees the app's commits, as it does on
+    PostgreSQL (READ COMMITTED).
+    """
+    engine = create_engine(database_url) if database_url.startswith("sqlite") else app.extensions["doudi_engine"]
+    with Session(engine, expire_on_commit=False) as session:
         yield session
+    if engine is not app.extensions["doudi_engine"]:
+        engine.dispose()
 
 
 def add_user(session, password_hash, username, role, area_code, **extra) -> User:
     """Add an active user who needs no password change."""
-    user = User(username=username, display_name=extra.pop("display_name", username), role=role,
-                area_code=area_code, password_hash=password_hash, must_change_password=False, **extra)
+    user = User(
+        username=username,
+        display_name=extra.pop("display_name", username),
+        role=role,
+        area_code=area_code,
+        password_hash=password_hash,
+        must_change_password=False,
+        **extra,
+    )
     session.add(user)
     session.flush()
     return user
 
 
-def add_household(session, area_code, household_no, head_name, id_number=None, categories=("dibao",),
-                  **extra) -> Household:
+def add_household(
+    session, area_code, household_no, head_name, id_number=None, categories=("dibao",), **extra
+) -> Household:
     """Add a household with its head (and the head's categories)."""
     household = Household(area_code=area_code, household_no=household_no, **extra)
     session.add(household)
     session.flush()
-    head = Person(household_id=household.id, name=head_name, relation="本人", is_head=True,
-                  id_number=id_number, id_last4=id_number[-4:] if id_number else None)
+    head = Person(
+        household_id=household.id,
+        name=head_name,
+        relation="本人",
+        is_head=True,
+        id_number=id_number,
+        id_last4=id_number[-4:] if id_number else None,
+    )
     session.add(head)
     session.flush()
     for category in categories:
@@ -161,25 +194,33 @@ def add_household(session, area_code, household_no, head_name, id_number=None, c
 def world(session, password_hash):
     """Two villages of 博尚镇 with an assistant and a household each, and officers above them."""
     w = SimpleNamespace()
-    w.assistant_a = add_user(session, password_hash, "assistant-a", "assistant", VILLAGE_A,
-                             display_name="李协理", phone="13800000001")
-    w.assistant_b = add_user(session, password_hash, "assistant-b", "assistant", VILLAGE_B,
-                             display_name="王协理", phone="13800000002")
+    w.assistant_a = add_user(
+        session, password_hash, "assistant-a", "assistant", VILLAGE_A, display_name="李协理", phone="13800000001"
+    )
+    w.assistant_b = add_user(
+        session, password_hash, "assistant-b", "assistant", VILLAGE_B, display_name="王协理", phone="13800000002"
+    )
     w.township = add_user(session, password_hash, "township", "township", TOWNSHIP, display_name="赵经办")
     w.county = add_user(session, password_hash, "county", "county", COUNTY, display_name="钱科长")
     w.city = add_user(session, password_hash, "city", "city", CITY, display_name="孙处长")
     w.admin = add_user(session, password_hash, "admin", "admin", CITY, display_name="管理员")
     w.other_county = add_user(session, password_hash, "fengqing", "county", OTHER_COUNTY, display_name="凤庆")
-    w.household_a = add_household(session, VILLAGE_A, "0001", "张明华", "530902194505168663",
-                                  categories=("dibao", "serious_illness"), phone="13900000001",
-                                  assistant_id=w.assistant_a.id)
-    w.household_b = add_household(session, VILLAGE_B, "0001", "杨梅国", "53090219551221719X",
-                                  categories=("tekun_dispersed",))
+    w.household_a = add_household(
+        session,
+        VILLAGE_A,
+        "0001",
+        "张明华",
+        "530902194505168663",
+        categories=("dibao", "serious_illness"),
+        phone="13900000001",
+        assistant_id=w.assistant_a.id,
+    )
+    w.household_b = add_household(
+        session, VILLAGE_B, "0001", "杨梅国", "53090219551221719X", categories=("tekun_dispersed",)
+    )
     w.household_other = add_household(session, OTHER_VILLAGE, "0001", "段明", "530902194810125248")
     session.commit()
-    w.head_a = session.exec(
-        Person.__table__.select().where(Person.household_id == w.household_a.id)
-    ).first()
+    w.head_a = session.exec(select(Person).where(Person.household_id == w.household_a.id)).one()
     return w
 
 
