@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what Doudi needs into .venv. With --dev also what the tests need:
+# Debian's Chromium (browser tests) and a CJK font (so screenshots and cards show Chinese).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+if [ "${1:-}" = "--dev" ]; then
+  missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  fc-list 2>/dev/null | grep -qiE 'Noto Sans CJK|WenQuanYi' || missing+=(fonts-noto-cjk)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = "0" ]; then
+      echo "installing from Debian: ${missing[*]}"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "warning: please install with apt-get: ${missing[*]} (browser tests need them)" >&2
+    fi
+  fi
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+if [ "${1:-}" = "--dev" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+else
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+fi
