@@ -4,6 +4,7 @@ import os
 
 from flask import Flask, render_template, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import db
@@ -34,6 +35,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     ]
     app.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]
     config.check_production_ready(app.config)
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        # audit addresses and per-address rate limits need the client's address, not the proxy's
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     db.init_app(app)
     csrf.init_app(app)

@@ -45,6 +45,8 @@ def from_environment(instance_path: str) -> dict:
         "DATABASE_URL": normalise_database_url(env_str("DATABASE_URL", default_db)),
         "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL"),
         "RATELIMIT_STORAGE_URI": env_str("RATELIMIT_STORAGE_URI", "memory://"),
+        # how many reverse proxies (nginx, a load balancer) stand in front: their X-Forwarded-For is trusted
+        "TRUSTED_PROXY_COUNT": env_int("TRUSTED_PROXY_COUNT", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environment == "production",

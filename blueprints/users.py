@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
 from services import areas, users
-from services.scope import LEVEL_OF_ROLE, area_level
+from services.scope import LEVEL_OF_ROLE
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -70,9 +70,8 @@ def create():
     context = {"form": form, "role": role, "roles": roles, "choices": choices, "errors": errors}
     if request.method == "GET" and is_htmx():
         return render_page_or_partial("users/form.html", "users/_area_field.html", **context)
-    return render_template(
-        "users/form.html", back_url=url_for("users.index"), personal_data=True, **context
-    ), (400 if errors else 200)
+    page = render_template("users/form.html", back_url=url_for("users.index"), personal_data=True, **context)
+    return page, (400 if errors else 200)
 
 
 @bp.route("/<int:user_id>")
@@ -89,7 +88,6 @@ def _detail(session, user, error: str | None = None, status: int = 200):
         "users/show.html",
         user=user,
         path=path,
-        level_word=areas.LEVEL_NAMES[area_level(user.area_code)],
         error=error,
         is_self=user.id == current_user.id,
         back_url=url_for("users.index"),

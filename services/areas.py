@@ -5,12 +5,16 @@ from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, select
+from werkzeug.exceptions import NotFound
 
 from models import Area
-from services.scope import PREFIX_LENGTH, area_level, code_range, where_in_scope
+from services import audit
+from services.audit import Actor
+from services.scope import PREFIX_LENGTH, area_level, code_range, is_in_scope, where_in_scope
 
 LINCANG_CSV = Path(__file__).resolve().parent.parent / "data" / "areas_lincang.csv"
 LEVEL_NAMES = {1: "市", 2: "县（区）", 3: "乡镇（街道）", 4: "村（社区）"}
+HOTLINE_ROLES = ("township", "county", "city", "admin")
 
 
 class AreaImportError(ValueError):
@@ -26,7 +30,7 @@ def read_area_csv(path) -> list[dict]:
                 continue  # header or blank line
             code = row[0].strip().ljust(12, "0")
             name = row[1].strip() if len(row) > 1 else ""
-            parent = (row[2].strip().ljust(12, "0") if len(row) > 2 and row[2].strip() else None)
+            parent = row[2].strip().ljust(12, "0") if len(row) > 2 and row[2].strip() else None
             if len(code) != 12 or not name:
                 raise AreaImportError(f"第 {line_no} 行：区划代码应为 12 位数字并有名称")
             rows.append({"code": code, "name": name, "parent_code": parent})
@@ -42,8 +46,9 @@ def import_areas(session: Session, rows: list[dict]) -> tuple[int, int]:
         if area is None:
             if row["parent_code"] and row["parent_code"] not in existing:
                 raise AreaImportError(f"{row['code']} {row['name']} 的上级 {row['parent_code']} 不存在")
-            area = Area(code=row["code"], name=row["name"], level=area_level(row["code"]),
-                        parent_code=row["parent_code"])
+            area = Area(
+                code=row["code"], name=row["name"], level=area_level(row["code"]), parent_code=row["parent_code"]
+            )
             session.add(area)
             existing[area.code] = area
             created += 1
@@ -70,6 +75,16 @@ def areas_in_scope(user, level: int | None = None):
     if level is not None:
         query = query.where(Area.level == level)
     return query
+
+
+def area_choices(session: Session, user, level: int) -> list[tuple[str, list[Area]]]:
+    """Return the user's areas of one level grouped under their parents' names, for a select."""
+    choices = list(session.exec(areas_in_scope(user, level)))
+    parents = area_names(session, {area.parent_code for area in choices if area.parent_code})
+    groups: dict[str, list[Area]] = {}
+    for area in choices:  # ordered by code, so each parent's children come together
+        groups.setdefault(parents.get(area.parent_code, ""), []).append(area)
+    return list(groups.items())
 
 
 def villages_under(session: Session, code: str) -> list[Area]:
@@ -111,6 +126,28 @@ def editable_hotline_areas(user):
     return query.order_by(Area.code)
 
 
+def can_edit_hotlines(user) -> bool:
+    """Tell whether this user's role keeps township and county hotlines."""
+    return user.role in HOTLINE_ROLES
+
+
+def get_hotline_area_for(session: Session, user, code: str) -> Area:
+    """Return a township or county whose hotline the user may edit, or raise 404."""
+    area = session.get(Area, code)
+    if area is None or area.level not in (2, 3) or not can_edit_hotlines(user) or not is_in_scope(user, code):
+        raise NotFound()
+    return area
+
+
+def change_hotline(session: Session, actor: Actor, area: Area, hotline: str) -> None:
+    """Set an area's hotline and audit the old and new number (ValueError if it is not a phone number)."""
+    old = area.hotline
+    set_hotline(area, hotline)
+    if area.hotline != old:
+        session.add(area)
+        audit.record(session, actor, "area.hotline_changed", area, code=area.code, old=old, new=area.hotline)
+
+
 def set_hotline(area: Area, hotline: str) -> None:
     """Set a township's or county's public service phone after light checking."""
     cleaned = hotline.strip()
@@ -123,4 +160,3 @@ def set_hotline(area: Area, hotline: str) -> None:
 def count_areas(session: Session) -> int:
     """Return how many areas are loaded."""
     return session.exec(select(func.count()).select_from(Area)).one()
-

@@ -16,6 +16,15 @@ class Actor:
     ip: str | None = None
 
 
+def _object_key(obj) -> str | None:
+    """Return an object's id, or its code for objects keyed by code (areas)."""
+    for attribute in ("id", "code"):
+        value = getattr(obj, attribute, None)
+        if value is not None:
+            return str(value)
+    return None
+
+
 def record(session: Session, actor: Actor, action: str, obj=None, **detail) -> AuditEvent:
     """Add an audit event to the session; the caller's commit makes it durable with the change."""
     user = actor.user
@@ -24,7 +33,7 @@ def record(session: Session, actor: Actor, action: str, obj=None, **detail) -> A
         username=getattr(user, "username", None) or detail.pop("username", None),
         action=action,
         object_type=type(obj).__name__.lower() if obj is not None else None,
-        object_id=str(obj.id) if getattr(obj, "id", None) is not None else None,
+        object_id=_object_key(obj),
         ip=actor.ip,
         detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
     )

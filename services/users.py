@@ -2,6 +2,7 @@
 
 import secrets
 
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
@@ -22,10 +23,19 @@ ROLES = {
 ROLE_RANK = {"assistant": 1, "township": 2, "county": 3, "city": 4, "admin": 5}
 MANAGER_ROLES = ("county", "city", "admin")
 MIN_PASSWORD_LENGTH = 8
+WEAK_PASSWORDS = ("12345678", "password", "doudi-demo")
+TEMPORARY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read out over the phone
 
 
 class UserError(ValueError):
-    """A user-management request that cannot be carried out; str() is for the clerk."""
+    """A user-management request that cannot be carried out; str() is for the clerk.
+
+    `errors` maps form fields to messages so that a form can show each next to its field.
+    """
+
+    def __init__(self, message: str, field: str = "form", errors: dict[str, str] | None = None):
+        super().__init__(message)
+        self.errors = errors or {field: message}
 
 
 def hash_password(password: str) -> str:
@@ -53,7 +63,7 @@ def check_new_password(password: str, confirm: str, username: str) -> None:
         raise UserError(f"新密码至少 {MIN_PASSWORD_LENGTH} 位")
     if password != confirm:
         raise UserError("两次输入的新密码不一致")
-    if password == username or password in ("12345678", "password", "doudi-demo"):
+    if password == username or password in WEAK_PASSWORDS:
         raise UserError("这个密码太容易被猜到，请换一个")
 
 
@@ -85,6 +95,23 @@ def users_in_scope(manager: User):
     return select(User).where(where_in_scope(manager, User.area_code)).order_by(User.area_code, User.username)
 
 
+def search_users(manager: User, *, q: str = "", role: str = ""):
+    """Return a select() of the accounts in scope the manager may manage, matching name or username."""
+    query = users_in_scope(manager).where(User.role.in_(assignable_roles(manager)))
+    if role in ROLES:
+        query = query.where(User.role == role)
+    text = q.strip()
+    if text:
+        query = query.where(or_(User.display_name.contains(text), User.username.contains(text)))
+    return query
+
+
+def list_page(session: Session, query, *, offset: int, limit: int) -> tuple[list[User], bool]:
+    """Run a user query for one page; tell whether more rows follow."""
+    rows = list(session.exec(query.offset(offset).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
 def get_user_for(session: Session, manager: User, user_id: int) -> User:
     """Return a user the manager may manage, or raise 404."""
     user = session.get(User, user_id)
@@ -98,44 +125,104 @@ def get_user_for(session: Session, manager: User, user_id: int) -> User:
 def check_role_and_area(session: Session, manager: User, role: str, area_code: str) -> Area:
     """Check that the manager may give this role in this area, and that they fit together."""
     if role not in assignable_roles(manager):
-        raise UserError("您不能创建这个角色的账号")
-    area = session.get(Area, area_code)
+        raise UserError("您不能创建这个角色的账号", "role")
+    area = session.get(Area, area_code) if area_code else None
     if area is None or not is_in_scope(manager, area_code):
-        raise UserError("所选地区不在您的辖区内")
-    if area_level(area_code) != LEVEL_OF_ROLE[role]:
-        raise UserError(f"{ROLES[role]}应设在{_level_word(LEVEL_OF_ROLE[role])}一级")
+        raise UserError("所选地区不在您的辖区内", "area_code")
+    check_role_fits_area(role, area_code)
     return area
+
+
+def check_role_fits_area(role: str, area_code: str) -> None:
+    """Check that a role sits at its own level: assistants in villages, county officers in counties …"""
+    if role not in ROLES:
+        raise UserError("请选择角色", "role")
+    if area_level(area_code) != LEVEL_OF_ROLE[role]:
+        raise UserError(f"{ROLES[role]}应设在{_level_word(LEVEL_OF_ROLE[role])}一级", "area_code")
 
 
 def _level_word(level: int) -> str:
     return {1: "市", 2: "县（区）", 3: "乡镇（街道）", 4: "村（社区）"}[level]
 
 
-def create_user(session: Session, actor: Actor, *, username: str, display_name: str, role: str,
-                area_code: str, phone: str | None, password: str) -> User:
+def create_user(
+    session: Session,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    area_code: str,
+    phone: str | None,
+    password: str,
+) -> User:
     """Create an account in the manager's scope; it must change its password at first login."""
     username = username.strip()
-    if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").isalnum():
-        raise UserError("用户名只能用字母、数字、“-”和“_”")
-    if not display_name.strip():
-        raise UserError("请填写姓名")
-    if actor.user is not None:
-        check_role_and_area(session, actor.user, role, area_code)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"初始密码至少 {MIN_PASSWORD_LENGTH} 位")
-    if session.exec(select(User.id).where(User.username == username)).first() is not None:
-        raise UserError("这个用户名已被使用")
-    user = User(username=username, display_name=display_name.strip(), role=role, area_code=area_code,
-                phone=(phone or "").strip() or None, password_hash=hash_password(password),
-                must_change_password=True)
+    errors = new_user_errors(
+        session,
+        actor.user,
+        username=username,
+        display_name=display_name,
+        role=role,
+        area_code=area_code,
+        password=password,
+    )
+    if errors:
+        raise UserError("；".join(errors.values()), errors=errors)
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        role=role,
+        area_code=area_code,
+        phone=(phone or "").strip() or None,
+        password_hash=hash_password(password),
+        must_change_password=True,
+    )
     session.add(user)
     try:
         session.flush()
     except IntegrityError:  # two managers picked the same username at the same moment
         session.rollback()
-        raise UserError("这个用户名已被使用") from None
+        raise UserError("这个用户名已被使用", "username") from None
     audit.record(session, actor, "user.created", user, role=role, area_code=area_code)
     return user
+
+
+def new_user_errors(
+    session: Session,
+    manager: User | None,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    area_code: str,
+    password: str,
+) -> dict[str, str]:
+    """Return {field: message} for everything wrong with a new account, so a form shows it all at once."""
+    errors = {}
+    if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").isalnum():
+        errors["username"] = "用户名只能用字母、数字、“-”和“_”"
+    elif session.exec(select(User.id).where(User.username == username)).first() is not None:
+        errors["username"] = "这个用户名已被使用"
+    if not display_name.strip():
+        errors["display_name"] = "请填写姓名"
+    try:
+        if manager is not None:
+            check_role_and_area(session, manager, role, area_code)
+        else:  # the command line may create anywhere, but the level rule still holds
+            check_role_fits_area(role, area_code)
+    except UserError as problem:
+        errors.update(problem.errors)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"初始密码至少 {MIN_PASSWORD_LENGTH} 位"
+    elif password == username or password in WEAK_PASSWORDS:
+        errors["password"] = "这个密码太容易被猜到，请换一个"
+    return errors
+
+
+def temporary_password() -> str:
+    """Return a random 10-character password that is easy to read out over the phone."""
+    return "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(10))
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
@@ -149,7 +236,9 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> None
 
 def reset_password(session: Session, actor: Actor, user: User) -> str:
     """Give the account a temporary password it must change at next login; return it."""
-    temporary = "".join(secrets.choice("23456789abcdefghjkmnpqrstuvwxyz") for _ in range(10))
+    if actor.user is not None and user.id == actor.user.id:
+        raise UserError("自己的密码请在“我的 — 修改密码”里修改")
+    temporary = temporary_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     session.add(user)

@@ -81,3 +81,18 @@ def test_pages_are_compressed(as_user):
 def test_postgres_urls_use_psycopg3():
     assert config.normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert config.normalise_database_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_client_address_behind_a_trusted_proxy_is_audited(make_app, world, session):
+    from sqlmodel import select
+
+    from models import AuditEvent
+
+    client = make_app(TRUSTED_PROXY_COUNT=1).test_client()
+    client.post(
+        "/login",
+        data={"username": "assistant-a", "password": PASSWORD},
+        headers={"X-Forwarded-For": "10.1.2.3"},
+    )
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "login.success")).one()
+    assert event.ip == "10.1.2.3"

@@ -11,6 +11,15 @@
     var question = event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
   }, true);
+  // Forms marked data-swap-errors show the server's 400 answer: the same part, with the mistake marked.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var partial = !/<html/i.test(event.detail.serverResponse || "");  // a whole error page is not a part
+    if (event.detail.xhr.status === 400 && partial && elt && elt.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   // A failed htmx request says so in plain words instead of doing nothing.
   document.addEventListener("htmx:sendError", function () {
     window.alert("网络不通，请检查信号后重试");
