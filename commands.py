@@ -2,6 +2,7 @@
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlmodel import Session
 
 import db
@@ -13,8 +14,10 @@ CLI = Actor(user=None, ip="cli")
 
 def register_commands(app) -> None:
     """Attach the commands to the app's CLI."""
-    for command in (init_db, import_areas_command, create_user_command, seed_demo_command,
-                    import_households_command):
+    for command in (init_db, import_areas_command, create_user_command, seed_demo_command, import_households_command):
+        if not getattr(command.callback, "__wrapped_in_app_context__", False):
+            command.callback = with_appcontext(command.callback)
+            command.callback.__wrapped_in_app_context__ = True
         app.cli.add_command(command)
 
 
@@ -67,8 +70,16 @@ def create_user_command(username, role, area_code, password, display_name, phone
         if areas.get_area(session, area_code) is None:
             raise click.ClickException(f"区划代码 {area_code} 不存在")
         try:
-            user = users.create_user(session, CLI, username=username, display_name=display_name or username,
-                                     role=role, area_code=area_code, phone=phone, password=password)
+            user = users.create_user(
+                session,
+                CLI,
+                username=username,
+                display_name=display_name or username,
+                role=role,
+                area_code=area_code,
+                phone=phone,
+                password=password,
+            )
         except users.UserError as error:
             raise click.ClickException(str(error)) from None
         session.commit()
@@ -81,18 +92,55 @@ def create_user_command(username, role, area_code, password, display_name, phone
 @click.option("--password", default="doudi-demo", show_default=True, help="password of the demo accounts")
 def seed_demo_command(households, seed, password):
     """Create deterministic synthetic households and the demo accounts."""
-    raise click.ClickException("seed-demo is being written")  # filled in by the demo-data work
+    from services import demo  # imported here: only the demo commands need it
+
+    migrate_and_load_areas()
+    with cli_session() as session:
+        try:
+            result = demo.seed_demo(session, CLI, households=households, seed=seed, password=password)
+        except demo.DemoError as error:
+            raise click.ClickException(str(error)) from None
+        made = f"已生成 {result.households} 户、{result.persons} 人的演示数据"
+        click.echo(f"{made}（种子 {seed}，用时 {result.seconds:.1f} 秒）")
+        click.echo("演示账号：\n" + "\n".join(demo.login_lines(session, password)))
 
 
 @click.command("import-households")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="print a machine-readable summary")
-def import_households_command(path, as_json):
+@click.option("--county", "county_code", default=None, help="only villages of this county (12-digit code)")
+@click.option("--dry-run", is_flag=True, help="check and report, write nothing")
+def import_households_command(path, as_json, county_code, dry_run):
     """Import a county roster (.xlsx or .csv)."""
-    raise click.ClickException("import-households is being written")  # filled in by the roster work
+    import json
+    from pathlib import Path
+
+    from services import roster  # imported here: only this command needs it
+
+    migrate_and_load_areas()
+    file = Path(path)
+    with cli_session() as session:
+        try:
+            preview = roster.check_file(session, roster.cli_scope(session, county_code), file, file.name)
+            created = (0, 0) if dry_run else roster.apply(session, CLI, preview)
+        except roster.RosterError as error:
+            raise click.ClickException(str(error)) from None
+        if not dry_run:
+            session.commit()
+    result = roster.summary(preview, *created, dry_run=dry_run)
+    click.echo(json.dumps(result, ensure_ascii=False) if as_json else roster.describe(result))
 
 
 def prepare_demo_database(app) -> None:
     """On an empty database: create the schema, the areas and demo data; print the logins."""
+    import config
+    from services import demo
+
     migrate_and_load_areas()
     current_app.logger.info("database ready at %s", app.config["DATABASE_URL"].split("@")[-1])
+    with cli_session() as session:
+        if demo.count_households(session) == 0:
+            result = demo.seed_demo(session, CLI, households=300, seed=1)
+            click.echo(f"空数据库：已生成 {result.households} 户、{result.persons} 人的演示数据")
+            click.echo("演示账号：\n" + "\n".join(demo.login_lines(session)))
+    click.echo(f"请用浏览器打开 http://127.0.0.1:{config.env_int('PORT', 5000)}")

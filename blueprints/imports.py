@@ -1,13 +1,79 @@
-"""Roster import pages (to be filled in)."""
+"""Roster import (花名册导入): upload a county roster, see what it would do, confirm, import."""
 
-from flask import Blueprint
-from flask_login import login_required
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import session as cookie
+from flask_login import current_user, login_required
+
+from blueprints import actor
+from db import get_session
+from services import roster
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
+IMPORT_ROLES = ("township", "county", "city", "admin")
+PENDING = "roster_upload"  # signed-cookie key: the stored upload this user may confirm
 
-@bp.route("/")
+
+def _folder() -> Path:
+    return Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "imports")
+
+
+def _require_importer() -> None:
+    if current_user.role not in IMPORT_ROLES:
+        abort(403)
+
+
+def _upload_form(error: str | None = None, status: int = 200):
+    return render_template("imports/upload.html", error=error, back_url=url_for("main.me")), status
+
+
+@bp.route("/", methods=["GET", "POST"])
 @login_required
 def upload():
-    """Show the upload form."""
-    return "", 204
+    """Show the upload form; a posted roster is stored, checked and previewed (nothing written yet)."""
+    _require_importer()
+    if request.method == "GET":
+        return _upload_form()
+    file = request.files.get("file")
+    try:
+        stored, preview = roster.receive_upload(
+            get_session(), current_user, file.stream if file else None, file.filename if file else None, _folder()
+        )
+    except roster.RosterError as error:
+        return _upload_form(str(error), 400)
+    earlier = cookie.get(PENDING)
+    if earlier:  # an upload previewed before and never confirmed
+        roster.discard(_folder(), earlier.get("file", ""))
+    cookie[PENDING] = {"file": stored, "name": preview.file_name, "user": current_user.id}
+    return render_template(
+        "imports/preview.html", preview=preview, stored=stored, personal_data=True, back_url=url_for("imports.upload")
+    )
+
+
+@bp.route("/confirm", methods=["POST"])
+@login_required
+def confirm():
+    """Import the previewed roster in one transaction and show what was done."""
+    _require_importer()
+    pending = cookie.get(PENDING) or {}
+    if pending.get("user") != current_user.id or request.form.get("upload") != pending.get("file"):
+        return _upload_form("这份文件已经导入过或预览已过期，请重新上传", 400)
+    session = get_session()
+    try:
+        preview, (households, persons) = roster.import_stored(
+            session, actor(), _folder(), pending["file"], pending["name"]
+        )
+    except roster.RosterError as error:
+        return _upload_form(str(error), 400)
+    session.commit()
+    roster.discard(_folder(), cookie.pop(PENDING)["file"])
+    return render_template(
+        "imports/result.html",
+        preview=preview,
+        households=households,
+        persons=persons,
+        personal_data=True,
+        back_url=url_for("imports.upload"),
+    )

@@ -32,12 +32,32 @@ def test_create_user_refuses_a_role_at_the_wrong_level(app):
 def test_lincang_tree_has_the_city_its_eight_counties_and_the_roster_villages(session):
     counties = session.exec(select(Area).where(Area.level == 2).order_by(Area.code)).all()
     assert [c.code[:6] for c in counties] == [
-        "530902", "530921", "530922", "530923", "530924", "530925", "530926", "530927"
+        "530902",
+        "530921",
+        "530922",
+        "530923",
+        "530924",
+        "530925",
+        "530926",
+        "530927",
     ]
     assert session.get(Area, "530900000000").name == "临沧市"
     names = set(session.exec(select(Area.name).where(Area.code.startswith("530902"))).all())
-    assert {"凤翔街道", "凤翔社区", "南屏社区", "博尚镇", "碗窑村", "勐准村", "那招村", "南美拉祜族乡", "南美村",
-            "多依村", "蚂蚁堆乡", "蚂蚁堆村", "李家村"} <= names
+    assert {
+        "凤翔街道",
+        "凤翔社区",
+        "南屏社区",
+        "博尚镇",
+        "碗窑村",
+        "勐准村",
+        "那招村",
+        "南美拉祜族乡",
+        "南美村",
+        "多依村",
+        "蚂蚁堆乡",
+        "蚂蚁堆村",
+        "李家村",
+    } <= names
     for area in session.exec(select(Area)).all():
         assert area.level == area_level(area.code)
         if area.parent_code:

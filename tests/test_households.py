@@ -147,8 +147,13 @@ def test_full_id_via_a_mismatched_household_gets_404(as_user, world):
 
 def new_household_form(**changes):
     form = {
-        "area_code": VILLAGE_A, "kind": "family", "address": "博尚镇碗窑村3组12号", "phone": "13700000000",
-        "name": "罕春", "id_number": valid_id(), "categories": ["dibao", "lonely_elderly"],
+        "area_code": VILLAGE_A,
+        "kind": "family",
+        "address": "博尚镇碗窑村3组12号",
+        "phone": "13700000000",
+        "name": "罕春",
+        "id_number": valid_id(),
+        "categories": ["dibao", "lonely_elderly"],
     }
     form.update(changes)
     return form
@@ -207,8 +212,15 @@ def test_edit_household_changes_fields_and_audits_them(as_user, world, session):
     assert "13900000001" in form
     response = client.post(
         f"/households/{world.household_a.id}/edit",
-        data={"area_code": VILLAGE_A, "kind": "family", "address": "新地址5号", "phone": "13900000001",
-              "care_agreement_signed": "on", "guardian": "张大哥", "assistant_id": str(world.assistant_a.id)},
+        data={
+            "area_code": VILLAGE_A,
+            "kind": "family",
+            "address": "新地址5号",
+            "phone": "13900000001",
+            "care_agreement_signed": "on",
+            "guardian": "张大哥",
+            "assistant_id": str(world.assistant_a.id),
+        },
     )
     assert response.status_code == 302
     session.refresh(world.household_a)
@@ -243,8 +255,12 @@ def test_add_member_with_categories(as_user, world, session):
     assert "添加成员" in text(client.get(f"/households/{world.household_a.id}/members/new"))
     response = client.post(
         f"/households/{world.household_a.id}/members/new",
-        data={"name": "张小花", "relation": "孙女", "id_number": valid_id("53090220150601002"),
-              "categories": ["left_behind_child"]},
+        data={
+            "name": "张小花",
+            "relation": "孙女",
+            "id_number": valid_id("53090220150601002"),
+            "categories": ["left_behind_child"],
+        },
     )
     assert response.status_code == 302
     detail = text(client.get(f"/households/{world.household_a.id}"))
@@ -263,8 +279,16 @@ def test_edit_member_keeps_id_number_when_left_blank(as_user, world, session):
     client = as_user("assistant_a")
     page = text(client.get(url))
     assert "530902********8663" in page and "530902194505168663" not in page
-    response = client.post(url, data={"name": "张明华", "relation": "本人", "id_number": "", "disability_grade": "2",
-                                      "categories": ["severe_disability"]})
+    response = client.post(
+        url,
+        data={
+            "name": "张明华",
+            "relation": "本人",
+            "id_number": "",
+            "disability_grade": "2",
+            "categories": ["severe_disability"],
+        },
+    )
     assert response.status_code == 302
     session.refresh(world.head_a)
     assert world.head_a.id_number == "530902194505168663" and world.head_a.disability_grade == 2

@@ -1,0 +1,1 @@
+"""Real-browser tests: the app on a live server, driven by Playwright and Debian's Chromium."""
