@@ -47,9 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     _configure_login(app)
 
-    from blueprints import areas, auth, households, imports, main, users
+    from blueprints import areas, auth, cards, households, imports, main, scan, users
 
-    for module in (auth, main, households, users, areas, imports):
+    for module in (auth, main, households, users, areas, imports, cards, scan):
         app.register_blueprint(module.bp)
 
     from commands import register_commands

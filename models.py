@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -114,3 +114,61 @@ class AuditEvent(SQLModel, table=True):
     object_id: str | None = Field(default=None, max_length=64)
     ip: str | None = Field(default=None, max_length=64)
     detail: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Card(SQLModel, table=True):
+    """A household's service card: the random token its QR carries, and where the card is in its life."""
+
+    __table_args__ = (
+        # at most one live card per household: a reissue revokes the old one in the same transaction
+        Index(
+            "uq_card_live_household",
+            "household_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    token: str = Field(unique=True, max_length=64)
+    issued_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    printed_at: datetime | None = None
+    delivered_at: datetime | None = None
+    delivered_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class CardScan(SQLModel, table=True):
+    """One scan of a card by signed-in staff: evidence that someone stood at the door."""
+
+    __table_args__ = (Index("ix_cardscan_household_at", "household_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    card_id: int = Field(foreign_key="card.id", index=True)
+    household_id: int = Field(foreign_key="household.id")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    in_scope: bool = True
+    card_revoked: bool = False
+    ip: str | None = Field(default=None, max_length=64)
+
+
+class PrintBatch(SQLModel, table=True):
+    """One printing of card sheets: who printed which area's cards, when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    area_code: str = Field(foreign_key="area.code", max_length=12)
+    at: datetime = Field(default_factory=utcnow)
+    format: str = Field(default="pdf", max_length=8)  # pdf | html
+    household_count: int = 0
+
+
+class PrintBatchItem(SQLModel, table=True):
+    """A card printed in a batch."""
+
+    batch_id: int = Field(foreign_key="printbatch.id", primary_key=True)
+    card_id: int = Field(foreign_key="card.id", primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)

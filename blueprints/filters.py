@@ -60,3 +60,5 @@ def register(app) -> None:
         mask_name=mask_name,
     )
     app.jinja_env.globals["asset_url"] = asset_url_maker(app.static_folder)
+    # lets a page offer a button only once the feature behind it exists (no dead links)
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

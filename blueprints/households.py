@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
-from services import areas, households, persons
+from services import areas, cards, households, persons
 from services.categories import CATEGORIES
 from services.households import EXIT_REASONS, KINDS, STATUSES, RegistryError
 
@@ -24,7 +24,7 @@ def _villages():
 def index():
     """List households in scope, with search and filters; htmx loads more rows."""
     session = get_session()
-    filters = {key: request.args.get(key, "").strip() for key in ("q", "category", "village")}
+    filters = {key: request.args.get(key, "").strip() for key in ("q", "category", "village", "card")}
     filters["status"] = request.args.get("status", "active")
     page = page_number()
     query = households.search_households(current_user, **filters)
@@ -63,6 +63,10 @@ def show(household_id: int):
         can_exit=current_user.role in EXIT_ROLES,
         personal_data=True,
         back_url=url_for("households.index"),
+        card=cards.live_card(session, household.id),
+        can_reissue=current_user.role in cards.REISSUE_ROLES,
+        scanned=request.args.get("scan") == "1",
+        deliver_prompt=request.args.get("deliver") == "1",
     )
 
 

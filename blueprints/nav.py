@@ -9,6 +9,7 @@ from services.users import ROLES
 TABS = [
     ("home", "首页", "main.home", None),
     ("households", "住户", "households.index", None),
+    ("scan", "扫码", "scan.index", None),
     ("me", "我的", "main.me", None),
 ]
 
@@ -25,7 +26,7 @@ def tabs_for(user) -> list[dict]:
 def current_tab() -> str:
     """Return the key of the tab the current page belongs to."""
     blueprint = request.blueprint or ""
-    return {"households": "households", "main": "home"}.get(blueprint, "me")
+    return {"households": "households", "main": "home", "scan": "scan"}.get(blueprint, "me")
 
 
 def template_helpers() -> dict:

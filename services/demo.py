@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from models import Area, Household, Person, PersonCategory, User, utcnow
 from services import audit
 from services.audit import Actor
+from services.cards import issue_cards_bulk
 from services.demo_people import DemoError, HouseholdPlan, forced_profile, make_id_number, make_phone, plan_household
 from services.users import MIN_PASSWORD_LENGTH, ROLES, hash_password
 
@@ -185,6 +186,7 @@ class _Writer:
         for model, rows in ((Household, self.households), (Person, self.persons), (PersonCategory, self.categories)):
             if rows:
                 self.session.exec(insert(model.__table__), params=rows)
+        issue_cards_bulk(self.session, [row["id"] for row in self.households])
         self.session.commit()
         for i, rows in enumerate((self.households, self.persons, self.categories)):
             self.totals[i] += len(rows)

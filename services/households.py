@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 from models import Area, Household, Person, PersonCategory, User, utcnow
 from services import audit
 from services.audit import Actor
+from services.cards import issue_card, undelivered
 from services.categories import CATEGORIES
 from services.scope import is_in_scope, where_in_scope
 
@@ -52,13 +53,18 @@ def get_person_for(session: Session, user: User, person_id: int) -> tuple[Househ
     return get_household_for(session, user, person.household_id), person
 
 
-def search_households(user: User, *, q: str = "", category: str = "", village: str = "", status: str = "active"):
+def search_households(
+    user: User, *, q: str = "", category: str = "", village: str = "", status: str = "active", card: str = ""
+):
     """Return a select() of households in scope matching a search text and filters, newest first.
 
     The text matches a member's name, the household number, a phone number or the last four
-    characters of a member's ID number.
+    characters of a member's ID number. card="undelivered" keeps households whose card has not
+    reached them yet.
     """
     query = households_in_scope(user)
+    if card == "undelivered":
+        query = undelivered(query)
     if status in STATUSES:
         query = query.where(Household.status == status)
     if village:
@@ -159,13 +165,14 @@ def assistants_for(session: Session, area_code: str) -> list[User]:
 
 
 def count_in_scope(session: Session, user: User) -> dict[str, int]:
-    """Return active households and persons in the user's scope."""
+    """Return active households, persons and undelivered cards in the user's scope."""
     scoped = and_(where_in_scope(user, Household.area_code), Household.status == "active")
     households = session.exec(select(func.count()).select_from(Household).where(scoped)).one()
     persons = session.exec(
         select(func.count()).select_from(Person).join(Household, Household.id == Person.household_id).where(scoped)
     ).one()
-    return {"households": households, "persons": persons}
+    no_card = session.exec(undelivered(select(func.count()).select_from(Household).where(scoped))).one()
+    return {"households": households, "persons": persons, "undelivered": no_card}
 
 
 # ---- writing -------------------------------------------------------------------------------
@@ -227,6 +234,7 @@ def add_household(session: Session, actor: Actor, data: dict) -> Household:
                 session.add(household)
         except IntegrityError:  # another officer took the same number at the same moment: take the next
             continue
+        issue_card(session, household)
         audit.record(session, actor, "household.created", household, area_code=household.area_code)
         return household
     raise RegistryError({"household_no": "户编号冲突，请重试"})

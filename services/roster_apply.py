@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from models import AuditEvent, Household, Person, PersonCategory
 from services import audit
 from services.audit import Actor
+from services.cards import issue_cards_bulk
 from services.persons import HEAD
 from services.roster_file import (
     Member,
@@ -30,6 +31,7 @@ def apply(session: Session, actor: Actor, preview: Preview) -> tuple[int, int]:
         session.flush()  # anything pending goes first: the inserts below bypass the unit of work
         _insert_all(session, households, "area_code", "household_no")
         created = {id(f): h.id for f, h in zip(new, households, strict=True)}
+        issue_cards_bulk(session, [h.id for h in households])
         people = [
             (f, m, _person(m, f.household_id or created[id(f)]))
             for f in preview.families

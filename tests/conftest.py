@@ -16,8 +16,9 @@ from sqlmodel import Session, create_engine, select
 
 import db
 from app import create_app
-from models import Household, Person, PersonCategory, User
+from models import Card, Household, Person, PersonCategory, User
 from services import areas
+from services.cards import new_token
 from services.users import hash_password
 
 PASSWORD = "correct-horse-42"
@@ -186,6 +187,7 @@ def add_household(
     session.flush()
     for category in categories:
         session.add(PersonCategory(person_id=head.id, category=category))
+    session.add(Card(household_id=household.id, token=new_token()))
     session.flush()
     return household
 

@@ -1,0 +1,153 @@
+"""Household cards: the scan landing page, card images, print sheets, delivery and reissue."""
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from blueprints import actor
+from db import get_session
+from extensions import limiter
+from services import areas, card_image, cards, households
+from services.cards import PRINT_ROLES, REISSUE_ROLES, CardError
+from services.scope import is_in_scope
+
+bp = Blueprint("cards", __name__)
+
+SCAN_LIMIT = "30 per minute"  # tokens are 256-bit random, but nobody gets to try them by the thousand
+
+
+def base_url() -> str:
+    """Return the public address cards point at (PUBLIC_BASE_URL, else this request's host)."""
+    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url
+
+
+@bp.route("/h/<token>")
+@limiter.limit(SCAN_LIMIT)
+def landing(token: str):
+    """Open a scanned card: staff in scope go to the household, everyone else sees contacts only."""
+    session = get_session()
+    card = cards.card_by_token(session, token)
+    if card is None:
+        abort(404)
+    household = session.get(households.Household, card.household_id)
+    hotline = areas.hotline_for(session, household.area_code)
+    if current_user.is_authenticated:
+        cards.record_scan(session, actor(), card, household)
+        session.commit()
+        if card.revoked_at is not None:
+            return render_template("cards/revoked.html", hotline=hotline, staff=True), 410
+        if not is_in_scope(current_user, household.area_code):
+            return render_template("cards/out_of_scope.html"), 403
+        deliver = "1" if request.args.get("deliver") == "1" else None
+        return redirect(url_for("households.show", household_id=household.id, scan=1, deliver=deliver))
+    if card.revoked_at is not None:
+        return render_template("cards/revoked.html", hotline=hotline, staff=False), 410
+    face = cards.card_faces(session, [household], base_url())[0][2]
+    return render_template("cards/resident.html", face=face, token=token)
+
+
+@bp.route("/households/<int:household_id>/card.png")
+@login_required
+def card_png(household_id: int):
+    """Draw the household's live card."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    _household, _card, face = cards.card_faces(session, [household], base_url())[0]
+    session.commit()  # a household registered before cards existed has just been given one
+    response = Response(card_image.card_png(face), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/households/<int:household_id>/card/deliver", methods=["POST"])
+@login_required
+def deliver(household_id: int):
+    """Record that the card has been handed to the household."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    try:
+        cards.confirm_delivery(session, actor(), household)
+    except CardError as problem:
+        flash(str(problem), "error")
+    else:
+        session.commit()
+        flash("已记录：服务卡已交到户", "success")
+    return redirect(url_for("households.show", household_id=household.id))
+
+
+@bp.route("/households/<int:household_id>/card/reissue", methods=["POST"])
+@login_required
+def reissue(household_id: int):
+    """Issue a new card; the old one stops working at once (township officers and above)."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    if current_user.role not in REISSUE_ROLES:
+        abort(403)
+    try:
+        cards.reissue(session, actor(), household)
+    except CardError as problem:
+        flash(str(problem), "error")
+    else:
+        session.commit()
+        flash("已补办新卡，旧卡立即作废。请打印新卡并交到户。", "success")
+    return redirect(url_for("households.show", household_id=household.id))
+
+
+def _print_area():
+    """Return the village or township asked for in ?area=, if the user may print its cards."""
+    if current_user.role not in PRINT_ROLES:
+        abort(403)
+    area = areas.get_area(get_session(), request.args.get("area", ""))
+    if area is None or area.level not in (3, 4) or not is_in_scope(current_user, area.code):
+        abort(404)
+    return area
+
+
+def _printed(area):
+    session = get_session()
+    query = cards.households_to_print(current_user, area.code, request.args.get("only") == "undelivered")
+    return cards.card_faces(session, list(session.exec(query)), base_url())
+
+
+@bp.route("/cards/")
+@login_required
+def index():
+    """Choose a village or township whose cards to print; see recent print batches."""
+    if current_user.role not in PRINT_ROLES:
+        abort(403)
+    session = get_session()
+    choices = list(session.exec(areas.areas_in_scope(current_user).where(areas.Area.level.in_((3, 4)))))
+    batches = list(session.exec(cards.recent_batches(current_user)))
+    names = areas.area_names(session, [b.area_code for b in batches])
+    return render_template(
+        "cards/index.html", choices=choices, batches=batches, names=names, back_url=url_for("main.me")
+    )
+
+
+@bp.route("/cards/sheet")
+@login_required
+def sheet():
+    """Show an A4 page of cards to print from the browser (2 × 5, cut marks, 100 %)."""
+    area = _print_area()
+    printed = _printed(area)
+    cards.record_print(get_session(), actor(), area.code, printed, "html")
+    get_session().commit()
+    pages = [printed[i : i + 10] for i in range(0, len(printed), 10)]
+    return render_template("cards/sheet.html", area=area, pages=pages, personal_data=True)
+
+
+@bp.route("/cards/sheet.pdf")
+@login_required
+def sheet_pdf():
+    """Send the same sheets as a PDF for the township office printer."""
+    area = _print_area()
+    printed = _printed(area)
+    if not printed:
+        flash("这个地区没有要打印的户卡", "info")
+        return redirect(url_for("cards.index"))
+    pdf = card_image.sheet_pdf([face for _h, _c, face in printed])
+    cards.record_print(get_session(), actor(), area.code, printed, "pdf")
+    get_session().commit()
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="cards-{area.code}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
