@@ -7,6 +7,7 @@ from sqlalchemy import text
 from db import get_session
 from extensions import limiter
 from services import areas, households, users
+from services.cards import PRINT_ROLES
 
 bp = Blueprint("main", __name__)
 
@@ -35,6 +36,7 @@ def me():
         can_manage_users=users.can_manage_users(current_user),
         can_import=current_user.role in IMPORT_ROLES,
         can_edit_hotlines=current_user.role in HOTLINE_ROLES,
+        can_print_cards=current_user.role in PRINT_ROLES,
     )
 
 

@@ -61,3 +61,10 @@ def test_audit_events_cannot_be_changed_or_deleted(session, world):
     with pytest.raises(DBAPIError):
         session.exec(text("DELETE FROM auditevent"))
         session.commit()
+
+
+def test_me_offers_card_printing_to_township_officers_only(as_user, client, world):
+    assert "打印户卡" not in as_user("assistant_a").get("/me").get_data(as_text=True)
+    client.post("/logout")
+    login(client, world.township)
+    assert "打印户卡" in client.get("/me").get_data(as_text=True)
