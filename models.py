@@ -76,6 +76,9 @@ class Household(SQLModel, table=True):
     assistant_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # kept up to date by each new visit, so schedules need no scan of the visit table
+    last_visit_at: datetime | None = None
+    last_risk: str | None = Field(default=None, max_length=16)
 
 
 class Person(SQLModel, table=True):
@@ -172,3 +175,75 @@ class PrintBatchItem(SQLModel, table=True):
     batch_id: int = Field(foreign_key="printbatch.id", primary_key=True)
     card_id: int = Field(foreign_key="card.id", primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
+
+
+class Visit(SQLModel, table=True):
+    """One visit to a household (走访): what was seen, checked and asked for."""
+
+    __table_args__ = (
+        Index("ix_visit_household_at", "household_id", "visited_at"),
+        Index("ix_visit_area_at", "area_code", "visited_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True, max_length=36)  # made by the form when it opens: retries never make two
+    content_hash: str = Field(max_length=64)  # of the submitted content: a replay must match it
+    household_id: int = Field(foreign_key="household.id")
+    area_code: str = Field(foreign_key="area.code", max_length=12)  # the household's village at the visit
+    visitor_id: int = Field(foreign_key="user.id", index=True)
+    kind: str = Field(max_length=16)  # survey | routine | adhoc
+    visited_at: datetime
+    created_at: datetime = Field(default_factory=utcnow)
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    scan_id: int | None = Field(default=None, foreign_key="cardscan.id")  # the card scan it started from
+    risk: str = Field(default="normal", max_length=16)  # normal | attention | urgent
+    checklist: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    self_checks: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    changes: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Photo(SQLModel, table=True):
+    """A photo of living conditions, re-encoded without metadata and stored by content hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True, max_length=36)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    caption: str | None = Field(default=None, max_length=32)
+    sha256: str = Field(max_length=64, index=True)  # of the stored JPEG; also its file name
+    source_sha256: str = Field(max_length=64)  # of the upload: a replay of the same photo UUID must match
+    width: int
+    height: int
+    size_bytes: int
+    uploaded_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Need(SQLModel, table=True):
+    """A need or problem (诉求/问题) raised for a household, followed until it is resolved."""
+
+    __table_args__ = (Index("ix_need_area_status", "area_code", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
+    area_code: str = Field(foreign_key="area.code", max_length=12)
+    type: str = Field(max_length=24, index=True)
+    description: str = Field(max_length=500)
+    status: str = Field(default="open", max_length=16)  # open | in_progress | resolved
+    resolution: str | None = Field(default=None, max_length=500)
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+    resolved_at: datetime | None = None
+
+
+class VisitFrequency(SQLModel, table=True):
+    """How often households of a category are visited (days); set by the city."""
+
+    key: str = Field(primary_key=True, max_length=32)  # a category code, 'urgent' or 'default'
+    days: int
