@@ -1,0 +1,188 @@
+"""Photos of living conditions: check, turn upright, strip metadata, shrink, store by content hash."""
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from werkzeug.exceptions import NotFound
+
+from models import Household, Photo, User, Visit
+from services import audit
+from services.audit import Actor
+from services.scope import is_in_scope
+
+MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # a 12-megapixel phone JPEG is 3–8 MB; the browser usually sends ~300 KB
+MAX_PIXELS = 50_000_000  # more than any phone camera; beyond this it is a decompression bomb
+LONG_EDGE = 1600
+THUMB_EDGE = 320
+TARGET_BYTES = 400 * 1024
+QUALITIES = (82, 74, 66, 58, 50)
+
+
+class PhotoError(ValueError):
+    """An upload that is not stored; str() says why, in plain Chinese."""
+
+
+class PhotoConflict(ValueError):
+    """The photo UUID was used before for a different picture."""
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """A re-encoded photo and its thumbnail, ready to store."""
+
+    jpeg: bytes
+    thumb: bytes
+    width: int
+    height: int
+    sha256: str
+    source_sha256: str
+
+
+def process(data: bytes) -> ProcessedPhoto:
+    """Check an upload is a real, whole, sane image; return it upright, metadata-free, shrunk, as JPEG."""
+    if not data:
+        raise PhotoError("没有收到照片，请重新选择")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PhotoError("照片太大（超过 15 MB），请重新拍一张")
+    image = _open_checked(data)
+    image = ImageOps.exif_transpose(image)  # phones store portrait shots sideways plus an EXIF flag
+    image = _flatten(image)
+    image.thumbnail((LONG_EDGE, LONG_EDGE), Image.LANCZOS)
+    jpeg = _encode_within(image, TARGET_BYTES)
+    thumb_image = image.copy()
+    thumb_image.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.LANCZOS)
+    thumb = _encode(thumb_image, 75)
+    return ProcessedPhoto(
+        jpeg=jpeg,
+        thumb=thumb,
+        width=image.width,
+        height=image.height,
+        sha256=hashlib.sha256(jpeg).hexdigest(),
+        source_sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    """Open and fully decode the image, refusing bombs, truncation and non-images."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            if probe.format not in ("JPEG", "PNG", "WEBP", "HEIF", "MPO"):
+                raise PhotoError("只能上传照片（JPEG、PNG 或 WebP）")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise PhotoError("图片像素太多，不像是手机照片，已拒收")
+            probe.verify()  # structure check; the image must be reopened after verify()
+            image = Image.open(io.BytesIO(data))
+            image.load()  # decodes every byte: a truncated file fails here
+    except PhotoError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError("图片像素太多，不像是手机照片，已拒收") from None
+    except UnidentifiedImageError:
+        raise PhotoError("这不是照片文件，请选择手机拍的照片") from None
+    except (OSError, SyntaxError, ValueError):
+        raise PhotoError("照片文件不完整（可能没有传完），请重新上传") from None
+    return image
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """Return an RGB image (transparent areas on white)."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _encode(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    # no exif=, no icc_profile=: nothing of the camera (GPS, model, time) survives into the file
+    image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue()
+
+
+def _encode_within(image: Image.Image, limit: int) -> bytes:
+    """Encode at the best quality that fits the size limit."""
+    for quality in QUALITIES:
+        data = _encode(image, quality)
+        if len(data) <= limit:
+            return data
+    return data
+
+
+def path_for(folder: Path, sha256: str, thumb: bool = False) -> Path:
+    """Return where a photo (or its thumbnail) lives: photos/ab/abcdef….jpg."""
+    return Path(folder) / sha256[:2] / (f"{sha256}_t.jpg" if thumb else f"{sha256}.jpg")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return  # content-addressed: the same bytes are already there
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.replace(temporary, path)
+
+
+def add_photo(
+    session: Session, actor: Actor, visit: Visit, *, uuid: str, caption: str | None, data: bytes, folder: Path
+) -> tuple[Photo, bool]:
+    """Store a photo for a visit; return (photo, created). A replayed UUID answers the existing photo."""
+    existing = session.exec(select(Photo).where(Photo.uuid == uuid)).first()
+    source_sha = hashlib.sha256(data).hexdigest()
+    if existing is not None:
+        if existing.source_sha256 == source_sha and existing.visit_id == visit.id:
+            return existing, False
+        raise PhotoConflict("这个照片编号已用于另一张照片")
+    processed = process(data)
+    photo = Photo(
+        uuid=uuid,
+        visit_id=visit.id,
+        household_id=visit.household_id,
+        caption=caption,
+        sha256=processed.sha256,
+        source_sha256=processed.source_sha256,
+        width=processed.width,
+        height=processed.height,
+        size_bytes=len(processed.jpeg),
+        uploaded_by_id=actor.user.id,
+    )
+    session.add(photo)
+    try:
+        session.flush()  # the row is checked (unique UUID) before any file is written
+    except IntegrityError:  # the same photo UUID arrived twice at once: the other request stored it
+        session.rollback()
+        again = session.exec(select(Photo).where(Photo.uuid == uuid)).first()
+        if again is not None and again.source_sha256 == source_sha and again.visit_id == visit.id:
+            return again, False
+        raise PhotoConflict("这个照片编号已用于另一张照片") from None
+    _write_atomically(path_for(folder, processed.sha256), processed.jpeg)
+    _write_atomically(path_for(folder, processed.sha256, thumb=True), processed.thumb)
+    audit.record(session, actor, "photo.added", photo, visit_id=visit.id, bytes=len(processed.jpeg))
+    return photo, True
+
+
+def discard_unreferenced(session: Session, folder: Path, sha256: str) -> None:
+    """Remove a photo's files when no row uses them (after a failed commit)."""
+    if session.exec(select(Photo.id).where(Photo.sha256 == sha256)).first() is None:
+        path_for(folder, sha256).unlink(missing_ok=True)
+        path_for(folder, sha256, thumb=True).unlink(missing_ok=True)
+
+
+def get_photo_for(session: Session, user: User, photo_id: int) -> Photo:
+    """Return a photo whose household lies in the user's scope; otherwise 404."""
+    photo = session.get(Photo, photo_id)
+    household = session.get(Household, photo.household_id) if photo is not None else None
+    if household is None or not is_in_scope(user, household.area_code):
+        raise NotFound()
+    return photo

@@ -1,0 +1,108 @@
+"""Pydantic schemas the JSON API validates with; the OpenAPI description is generated from them."""
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from services.visit_rules import CHANGES, CHECKLIST, KINDS, NEED_TYPES, RISKS, SELF_CHECKS
+
+Kind = Literal[tuple(KINDS)]
+Risk = Literal[tuple(RISKS)]
+ChecklistKey = Literal[tuple(CHECKLIST)]
+SelfCheckKey = Literal[tuple(SELF_CHECKS)]
+Change = Literal[tuple(CHANGES)]
+NeedType = Literal[tuple(k for k in NEED_TYPES if k != "review")]
+
+
+class Strict(BaseModel):
+    """Refuse unknown fields: a typo in the client must not be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckItem(Strict):
+    """One living-condition item: fine, or a problem with a short note."""
+
+    ok: bool
+    note: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def problem_needs_a_note(self):
+        if not self.ok and not (self.note or "").strip():
+            raise ValueError("有问题的项目请简单写明情况")
+        return self
+
+
+class Location(Strict):
+    """Where the phone was, as the browser's geolocation reported it."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy: float | None = Field(default=None, ge=0, le=100_000)
+
+
+class NeedIn(Strict):
+    """A need raised in a visit."""
+
+    type: NeedType
+    description: str = Field(min_length=1, max_length=500)
+
+
+class VisitIn(Strict):
+    """A visit as the form or the offline client sends it."""
+
+    uuid: UUID
+    household_id: int
+    kind: Kind
+    visited_at: AwareDatetime | None = None
+    checklist: dict[ChecklistKey, CheckItem] = Field(default_factory=dict)
+    self_checks: dict[SelfCheckKey, bool] = Field(default_factory=dict)
+    changes: list[Change] = Field(default_factory=list, max_length=len(CHANGES))
+    needs: list[NeedIn] = Field(default_factory=list, max_length=20)
+    risk: Risk = "normal"
+    notes: str | None = Field(default=None, max_length=2000)
+    location: Location | None = None
+    scan_id: int | None = None
+
+
+class PhotoOut(BaseModel):
+    """A stored photo."""
+
+    uuid: str
+    caption: str | None
+    width: int
+    height: int
+    size_bytes: int
+    url: str
+    thumb_url: str
+
+
+class NeedOut(BaseModel):
+    """A need as the API returns it."""
+
+    id: int
+    type: str
+    description: str
+    status: str
+
+
+class VisitOut(BaseModel):
+    """A stored visit."""
+
+    id: int
+    uuid: str
+    household_id: int
+    kind: str
+    visited_at: datetime
+    risk: str
+    needs: list[NeedOut]
+    photos: list[PhotoOut]
+
+
+class ErrorOut(BaseModel):
+    """Every API error: a stable code and a message for people."""
+
+    error: str
+    message: str
