@@ -72,5 +72,7 @@ def check_production_ready(config: dict) -> None:
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("SECRET_KEY must be set to a long random value in production")
+    if not config.get("PUBLIC_BASE_URL", "").startswith("https://"):
+        raise ConfigError("PUBLIC_BASE_URL must be the https:// address printed on cards in production")
     if config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         raise ConfigError("RATELIMIT_STORAGE_URI must point at Redis in production (many processes)")

@@ -129,8 +129,9 @@ def sheet():
     """Show an A4 page of cards to print from the browser (2 × 5, cut marks, 100 %)."""
     area = _print_area()
     printed = _printed(area)
-    cards.record_print(get_session(), actor(), area.code, printed, "html")
-    get_session().commit()
+    if printed:  # an empty page prints nothing: no batch, as for the PDF
+        cards.record_print(get_session(), actor(), area.code, printed, "html")
+        get_session().commit()
     pages = [printed[i : i + 10] for i in range(0, len(printed), 10)]
     return render_template("cards/sheet.html", area=area, pages=pages, personal_data=True)
 

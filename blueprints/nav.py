@@ -25,6 +25,8 @@ def tabs_for(user) -> list[dict]:
 
 def current_tab() -> str:
     """Return the key of the tab the current page belongs to."""
+    if request.endpoint == "cards.landing":
+        return "scan"  # a scanned card's page belongs with the scanner, not with 我的
     blueprint = request.blueprint or ""
     return {"households": "households", "main": "home", "scan": "scan"}.get(blueprint, "me")
 

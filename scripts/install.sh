@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what Doudi needs into .venv. With --dev also what the tests need:
-# Debian's Chromium (browser tests) and a CJK font (so screenshots and cards show Chinese).
+# Debian's Chromium (browser tests), a CJK font (so screenshots and cards show Chinese) and poppler-utils (PDF tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -9,6 +9,7 @@ if [ "${1:-}" = "--dev" ]; then
   missing=()
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   fc-list 2>/dev/null | grep -qiE 'Noto Sans CJK|WenQuanYi' || missing+=(fonts-noto-cjk)
+  command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # tests rasterise card PDFs as a printer would
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
       echo "installing from Debian: ${missing[*]}"

@@ -19,5 +19,7 @@ cp "$work/htmx.org/dist/htmx.min.js" static/vendor/htmx.min.js
 cp "$work/weui/dist/style/weui.min.css" static/vendor/weui.min.css
 cp "$work/qr-scanner/qr-scanner.umd.min.js" static/vendor/qr-scanner.umd.min.js
 cp "$work/qr-scanner/qr-scanner-worker.min.js" static/vendor/qr-scanner-worker.min.js
-printf 'htmx.org %s\nweui %s\nqr-scanner %s\n' "$HTMX_VERSION" "$WEUI_VERSION" "$QR_SCANNER_VERSION" > static/vendor/VERSIONS
+python3 scripts/classic_worker.py  # qr-scanner's decoder as a plain worker file (no blob: workers under our CSP)
+printf 'htmx.org %s\nweui %s\nqr-scanner %s (+ qr-scanner-worker.classic.js made from it)\n' \
+  "$HTMX_VERSION" "$WEUI_VERSION" "$QR_SCANNER_VERSION" > static/vendor/VERSIONS
 echo "vendored into static/vendor:"; ls -l static/vendor

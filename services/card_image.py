@@ -95,10 +95,9 @@ def card_png(face: CardFace) -> bytes:
     return buffer.getvalue()
 
 
-def sheet_pages(faces: list[CardFace]) -> list[Image.Image]:
-    """Lay cards out 2 × 5 on A4 pages with cut marks in the margins."""
+def sheet_pages(faces: list[CardFace]):
+    """Lay cards out 2 × 5 on A4 pages with cut marks in the margins, yielding one page at a time."""
     per_page = SHEET_COLUMNS * SHEET_ROWS
-    pages = []
     for start in range(0, max(len(faces), 1), per_page):
         page = Image.new("RGB", A4_PX, "white")
         pen = ImageDraw.Draw(page)
@@ -108,8 +107,7 @@ def sheet_pages(faces: list[CardFace]) -> list[Image.Image]:
         for index, face in enumerate(faces[start : start + per_page]):
             column, row = index % SHEET_COLUMNS, index // SHEET_COLUMNS
             page.paste(render_card(face), (margin_x + column * CARD_PX[0], margin_y + row * CARD_PX[1]))
-        pages.append(page)
-    return pages
+        yield page
 
 
 def _cut_marks(pen: ImageDraw.ImageDraw, margin_x: int, margin_y: int) -> None:
@@ -126,8 +124,46 @@ def _cut_marks(pen: ImageDraw.ImageDraw, margin_x: int, margin_y: int) -> None:
 
 
 def sheet_pdf(faces: list[CardFace]) -> bytes:
-    """Return A4 pages of cards as one PDF at 300 dpi (prints at 100 % on any office printer)."""
-    pages = sheet_pages(faces)
-    buffer = io.BytesIO()
-    pages[0].save(buffer, "PDF", resolution=DPI, save_all=True, append_images=pages[1:], quality=90)
-    return buffer.getvalue()
+    """Return A4 pages of cards as one PDF at 300 dpi (prints at 100 % on any office printer).
+
+    Each page is one JPEG, drawn and compressed in turn: a township's thousand cards as raw A4
+    images would need gigabytes, which Pillow's own PDF writer holds all at once.
+    """
+    width, height = (f"{px / DPI * 72:.2f}" for px in A4_PX)
+    out = io.BytesIO(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    out.seek(0, io.SEEK_END)
+    offsets: dict[int, int] = {}
+
+    def put(number: int, head: str, stream: bytes | None = None) -> None:
+        offsets[number] = out.tell()
+        out.write(f"{number} 0 obj\n{head}\n".encode())
+        if stream is not None:
+            out.write(b"stream\n" + stream + b"\nendstream\n")
+        out.write(b"endobj\n")
+
+    kids = []
+    for index, page in enumerate(sheet_pages(faces)):
+        image, content, number = 3 + 3 * index, 4 + 3 * index, 5 + 3 * index
+        jpeg = io.BytesIO()
+        page.save(jpeg, "JPEG", quality=90)
+        data = jpeg.getvalue()
+        put(image, _image_dict(page, len(data)), data)
+        draw = f"q {width} 0 0 {height} 0 0 cm /Cards Do Q".encode()
+        put(content, f"<< /Length {len(draw)} >>", draw)
+        resources = f"/Resources << /XObject << /Cards {image} 0 R >> >> /Contents {content} 0 R"
+        put(number, f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width} {height}] {resources} >>")
+        kids.append(f"{number} 0 R")
+    put(1, "<< /Type /Catalog /Pages 2 0 R >>")
+    put(2, f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>")
+    xref, size = out.tell(), max(offsets) + 1
+    out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
+    out.write("".join(f"{offsets[n]:010d} 00000 n \n" for n in range(1, size)).encode())
+    out.write(f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def _image_dict(page: Image.Image, length: int) -> str:
+    return (
+        f"<< /Type /XObject /Subtype /Image /Width {page.width} /Height {page.height} /ColorSpace /DeviceRGB"
+        f" /BitsPerComponent 8 /Filter /DCTDecode /Length {length} >>"
+    )

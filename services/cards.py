@@ -32,7 +32,7 @@ def mask_name(name: str | None) -> str:
     """Hide the middle of a name for a card anyone may see: 张*明, 李*."""
     if not name:
         return ""
-    if len(name) == 2:
+    if len(name) <= 2:  # a one-character name must not come out whole, let alone doubled
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
@@ -156,9 +156,9 @@ def card_faces(session: Session, households: list[Household], base_url: str) -> 
     names = dict(session.exec(select(Area.code, Area.name).where(Area.code.in_(codes | townships))).all())
     hotlines = {code: hotline_for(session, code) for code in codes}
     assistant_ids = {h.assistant_id for h in households if h.assistant_id}
-    assistants = (
-        {u.id: u for u in session.exec(select(User).where(User.id.in_(assistant_ids)))} if assistant_ids else {}
-    )
+    # a disabled account has left the job: residents must not be sent to call them
+    active = select(User).where(User.id.in_(assistant_ids), User.active)
+    assistants = {u.id: u for u in session.exec(active)} if assistant_ids else {}
     faces = []
     for household in households:
         card = cards.get(household.id)

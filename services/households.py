@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, case, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
@@ -90,6 +90,21 @@ def search_households(
             )
         )
     return query.order_by(Household.id.desc())
+
+
+def households_by_number(user: User, household_no: str):
+    """Return a select() of households in scope with this household number, active ones first.
+
+    A short number is also tried padded to four digits, so "12" finds 0012.
+    """
+    text = household_no.strip()
+    numbers = {text, text.zfill(4)} if text.isdigit() else {text}
+    active_first = case((Household.status == "active", 0), else_=1)
+    return (
+        households_in_scope(user)
+        .where(Household.household_no.in_(sorted(numbers)))
+        .order_by(active_first, Household.area_code, Household.id)
+    )
 
 
 @dataclass

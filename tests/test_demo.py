@@ -6,7 +6,7 @@ from collections import Counter
 from sqlmodel import Session, delete, func, select
 
 from commands import prepare_demo_database
-from models import Area, AuditEvent, Household, Person, PersonCategory, User
+from models import Area, AuditEvent, Card, CardScan, Household, Person, PersonCategory, PrintBatchItem, User
 from services import idnumber
 from services.categories import CATEGORIES
 from tests.conftest import COUNTY, OTHER_COUNTY, POSTGRES_URL, TOWNSHIP, VILLAGE_A, VILLAGE_B, login
@@ -52,7 +52,7 @@ def test_same_seed_gives_the_same_people_on_a_fresh_database(app, session, make_
     first = registry(session)
     assert len({row.area_code for row in first}) > 30
     if POSTGRES_URL:  # one test database there: empty its registry to start afresh
-        for model in (PersonCategory, Person, Household):
+        for model in (PrintBatchItem, CardScan, Card, PersonCategory, Person, Household):
             session.exec(delete(model))
         session.commit()
         other = app

@@ -51,9 +51,18 @@ def test_production_refuses_the_development_secret_key(monkeypatch, database_url
         create_app({"DATABASE_URL": database_url})
 
 
+def test_production_refuses_cards_without_a_public_https_address(monkeypatch, database_url):
+    monkeypatch.setenv("DOUDI_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "http://10.0.0.5")
+    with pytest.raises(config.ConfigError, match="PUBLIC_BASE_URL"):
+        create_app({"DATABASE_URL": database_url})
+
+
 def test_production_refuses_in_memory_rate_limits(monkeypatch, database_url):
     monkeypatch.setenv("DOUDI_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://doudi.example.cn")
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     with pytest.raises(config.ConfigError, match="RATELIMIT_STORAGE_URI"):
         create_app({"DATABASE_URL": database_url})

@@ -1,0 +1,366 @@
+"""Card images and print sheets: card.png, the A4 PDF and HTML sheets, the print page, and the shipped font.
+
+Every QR is decoded with zxing-cpp, a standard decoder, and must carry exactly its household's URL.
+"""
+
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlmodel import select
+
+from models import Area, AuditEvent, Card, Household, PrintBatch, PrintBatchItem
+from services import card_image
+from services.cards import live_card, mask_name
+from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, login
+
+BASE = "https://doudi.example.cn"
+A4_POINTS = (595.2, 841.92)  # 210 × 297 mm
+
+
+def decode(image: Image.Image) -> list:
+    """Return every QR code zxing-cpp finds in an image."""
+    return [code for code in zxingcpp.read_barcodes(image) if code.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def png(response) -> Image.Image:
+    assert response.status_code == 200 and response.mimetype == "image/png", response.status_code
+    return Image.open(io.BytesIO(response.data))
+
+
+def card_url(session, household, base=BASE) -> str:
+    return f"{base}/h/{live_card(session, household.id).token}"
+
+
+def pdf_pages(pdf: bytes) -> list[tuple[tuple[float, float], Image.Image]]:
+    """Return (page size in points, page image) for each page of a PDF whose pages are one JPEG each."""
+    sizes = [(float(w), float(h)) for w, h in re.findall(rb"/MediaBox \[ ?0 0 ([\d.]+) ([\d.]+) ?\]", pdf)]
+    images = []
+    for match in re.finditer(rb"<<([^<>]*/DCTDecode[^<>]*)>>\s*stream\r?\n", pdf):
+        length = int(re.search(rb"/Length (\d+)", match.group(1)).group(1))
+        images.append(Image.open(io.BytesIO(pdf[match.end() : match.end() + length])))
+    assert len(sizes) == len(images), "every page should be one image"
+    return list(zip(sizes, images, strict=True))
+
+
+def body_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def actions(session, action) -> list[AuditEvent]:
+    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+@pytest.fixture
+def township_with_twelve(session, world):
+    """博尚镇 with 12 active households (6 per village) and one exited one that is not printed."""
+    for number in range(2, 7):
+        add_household(session, VILLAGE_A, f"{number:04d}", f"甲{number}", assistant_id=world.assistant_a.id)
+        add_household(session, VILLAGE_B, f"{number:04d}", f"乙{number}")
+    add_household(session, VILLAGE_A, "0099", "退出户", status="exited")
+    session.get(Area, TOWNSHIP).hotline = "0883-2150123"
+    session.commit()
+    return world
+
+
+def households_of(session, prefix):
+    """Return the active households whose area code starts with prefix."""
+    query = select(Household).where(Household.area_code.startswith(prefix), Household.status == "active")
+    return list(session.exec(query))
+
+
+# ---- card.png --------------------------------------------------------------------------------
+
+
+def test_card_png_is_an_id1_card_at_300_dpi(as_user, world):
+    image = png(as_user("assistant_a").get(f"/households/{world.household_a.id}/card.png"))
+    assert image.size == (1011, 638)
+    assert tuple(round(d) for d in image.info["dpi"]) == (300, 300)
+
+
+def test_card_qr_decodes_to_the_public_url_of_the_live_card(make_app, world, session):
+    client = make_app(PUBLIC_BASE_URL=BASE + "/").test_client()
+    login(client, world.assistant_a)
+    codes = decode(png(client.get(f"/households/{world.household_a.id}/card.png")))
+    assert [code.text for code in codes] == [card_url(session, world.household_a)]
+
+
+def test_card_qr_uses_the_request_host_in_development(as_user, world, session):
+    codes = decode(png(as_user("township").get(f"/households/{world.household_b.id}/card.png")))
+    assert [code.text for code in codes] == [card_url(session, world.household_b, "http://localhost")]
+
+
+def test_card_token_is_long_random_and_tells_nothing(session, world):
+    tokens = [live_card(session, h.id).token for h in (world.household_a, world.household_b, world.household_other)]
+    id_number = "530902194505168663"
+    for token, household in zip(tokens, (world.household_a, world.household_b, world.household_other), strict=True):
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43,64}", token)
+        assert not any(id_number[i : i + 6] in token for i in range(len(id_number) - 5))
+        assert str(household.id) != token and household.household_no not in token.split("-")
+    assert len(set(tokens)) == 3 and len({t[:8] for t in tokens}) == 3  # no shared, guessable stem
+
+
+def test_card_qr_has_error_correction_m_or_better_and_a_four_module_quiet_zone(as_user, world):
+    image = png(as_user("assistant_a").get(f"/households/{world.household_a.id}/card.png")).convert("L")
+    (code,) = decode(image)
+    assert code.ec_level in ("M", "Q", "H")
+    modules = 17 + 4 * int(code.extra["Version"])
+    box = code.position
+    left, top, right, bottom = box.top_left.x, box.top_left.y, box.bottom_right.x + 1, box.bottom_right.y + 1
+    module = (right - left) / modules
+    assert module >= 4  # at least 4 px (0.34 mm) per module at 300 dpi
+    quiet = round(4 * module)
+    area = image.crop((left - quiet, top - quiet, right + quiet, bottom + quiet))
+    assert left - quiet >= 0 and top - quiet >= 0 and right + quiet <= image.width and bottom + quiet <= image.height
+    pixels = area.load()
+    dark = [
+        (x, y)
+        for x in range(area.width)
+        for y in range(area.height)
+        if not (quiet <= x < area.width - quiet and quiet <= y < area.height - quiet) and pixels[x, y] < 200
+    ]
+    assert dark == []
+
+
+def test_card_png_requires_login(client, world):
+    response = client.get(f"/households/{world.household_a.id}/card.png")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_card_png_of_another_village_is_404(as_user, world):
+    response = as_user("assistant_b").get(f"/households/{world.household_a.id}/card.png")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def test_card_png_is_not_cached(as_user, world):
+    response = as_user("assistant_a").get(f"/households/{world.household_a.id}/card.png")
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_card_shows_the_head_masked():
+    assert [mask_name(n) for n in ("张明华", "李梅", "欧阳明华", "岩", "", None)] == [
+        "张*华",
+        "李*",
+        "欧**华",
+        "岩*",
+        "",
+        "",
+    ]
+
+
+# ---- Chinese text ----------------------------------------------------------------------------
+
+
+def test_shipped_font_draws_every_character_on_a_card():
+    face = card_image.font(56, bold=True)
+    tofu = face.getmask("\uffff").getbbox()
+    for text in (card_image.TITLE, "户　号所在村户　主协理员电　话热　线—…", "碗窑村勐准村博尚镇临翔区凤庆县张*华"):
+        for weight in (False, True):
+            glyph_font = card_image.font(34, bold=weight)
+            blank = glyph_font.getmask("\uffff")
+            for char in text.replace("　", ""):
+                mask = glyph_font.getmask(char)
+                assert mask.getbbox() is not None, char
+                assert bytes(mask) != bytes(blank), f"{char} draws as a missing-glyph box"
+    assert face.getmask("临沧").getbbox() is not None and face.getmask("临沧").getbbox() != tofu
+
+
+def test_uncommon_name_characters_render_too():
+    """Rosters hold names far beyond the common 3,500 characters; any CJK Unified Ideograph must draw."""
+    face = card_image.font(34, bold=True)
+    blank = bytes(face.getmask("\uffff"))
+    for char in "龘鑫琇堃昇喆燚淼犇\u4e00\u9fa5":
+        assert bytes(face.getmask(char)) != blank, char
+
+
+# ---- the PDF sheet ---------------------------------------------------------------------------
+
+
+def test_township_officer_gets_a_pdf_whose_every_card_decodes_to_its_household(make_app, township_with_twelve, session):
+    client = make_app(PUBLIC_BASE_URL=BASE).test_client()
+    login(client, township_with_twelve.township)
+    response = client.get(f"/cards/sheet.pdf?area={TOWNSHIP}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert f"cards-{TOWNSHIP}.pdf" in response.headers["Content-Disposition"]
+    pages = pdf_pages(response.data)
+    assert len(pages) == 2
+    decoded = []
+    for (width, height), image in pages:
+        assert (width, height) == pytest.approx(A4_POINTS, abs=0.5)
+        assert image.size == (round(width / 72 * 300), round(height / 72 * 300))  # 2480 × 3508: 300 dpi
+        decoded.append([code.text for code in decode(image)])
+    assert [len(page) for page in decoded] == [10, 2]
+    expected = {card_url(session, h) for h in households_of(session, TOWNSHIP[:9])}
+    assert len(expected) == 12 and set(decoded[0] + decoded[1]) == expected
+
+
+def test_printing_records_a_batch_marks_cards_printed_and_audits(as_user, township_with_twelve, session):
+    as_user("township").get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    batch = session.exec(select(PrintBatch)).one()
+    assert (batch.user_id, batch.area_code, batch.format) == (township_with_twelve.township.id, VILLAGE_A, "pdf")
+    village = households_of(session, VILLAGE_A)
+    assert batch.household_count == len(village) == 6
+    items = session.exec(select(PrintBatchItem).where(PrintBatchItem.batch_id == batch.id)).all()
+    assert {i.household_id for i in items} == {h.id for h in village}
+    assert {i.card_id for i in items} == {live_card(session, h.id).id for h in village}
+    assert all(live_card(session, h.id).printed_at is not None for h in village)
+    assert all(live_card(session, h.id).printed_at is None for h in households_of(session, VILLAGE_B))
+    (event,) = actions(session, "cards.printed")
+    assert event.user_id == township_with_twelve.township.id and '"households": 6' in event.detail
+
+
+def test_only_undelivered_prints_only_cards_not_yet_handed_over(make_app, township_with_twelve, session):
+    delivered = households_of(session, VILLAGE_A)[:4]
+    for household in delivered:
+        card = live_card(session, household.id)
+        card.delivered_at = card.issued_at
+        session.add(card)
+    session.commit()
+    client = make_app(PUBLIC_BASE_URL=BASE).test_client()
+    login(client, township_with_twelve.township)
+    response = client.get(f"/cards/sheet.pdf?area={VILLAGE_A}&only=undelivered")
+    decoded = {code.text for _size, image in pdf_pages(response.data) for code in decode(image)}
+    remaining = [h for h in households_of(session, VILLAGE_A) if h not in delivered]
+    assert decoded == {card_url(session, h) for h in remaining} and len(decoded) == 2
+    assert session.exec(select(PrintBatch)).one().household_count == 2
+
+
+@pytest.mark.parametrize("role", ["county", "city", "admin"])
+def test_county_city_and_admin_print_too(as_user, world, role):
+    response = as_user(role).get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_assistant_may_not_print(as_user, world, session):
+    response = as_user("assistant_a").get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    assert response.status_code == 403
+    assert session.exec(select(PrintBatch)).all() == []
+
+
+def test_printing_an_area_outside_scope_is_404(as_user, world, session):
+    assert as_user("township").get(f"/cards/sheet.pdf?area={OTHER_VILLAGE}").status_code == 404
+    assert as_user("other_county").get(f"/cards/sheet.pdf?area={TOWNSHIP}").status_code == 404
+    assert session.exec(select(PrintBatch)).all() == []
+
+
+def test_a_county_or_an_unknown_code_cannot_be_printed_at_once(as_user, world):
+    assert as_user("county").get(f"/cards/sheet.pdf?area={COUNTY}").status_code == 404
+    assert as_user("county").get("/cards/sheet.pdf?area=530902100999").status_code == 404
+    assert as_user("county").get("/cards/sheet.pdf").status_code == 404
+
+
+def test_pdf_sheet_requires_login(client, world):
+    response = client.get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_an_empty_pdf_sheet_sends_the_officer_back_with_a_message(as_user, world, session):
+    client = as_user("township")
+    response = client.get("/cards/sheet.pdf?area=530902100203")  # 那招村: no households
+    assert response.status_code == 302 and response.headers["Location"] == "/cards/"
+    assert "这个地区没有要打印的户卡" in client.get("/cards/").get_data(as_text=True)
+    assert session.exec(select(PrintBatch)).all() == []
+
+
+def test_a_household_registered_before_cards_is_printed_with_a_new_card(as_user, world, session):
+    session.exec(Card.__table__.delete().where(Card.household_id == world.household_b.id))
+    session.commit()
+    response = as_user("township").get(f"/cards/sheet.pdf?area={VILLAGE_B}")
+    (code,) = [code for _size, image in pdf_pages(response.data) for code in decode(image)]
+    assert code.text == card_url(session, world.household_b, "http://localhost")
+
+
+def test_pdf_cross_reference_table_points_at_every_object(as_user, township_with_twelve):
+    pdf = as_user("township").get(f"/cards/sheet.pdf?area={TOWNSHIP}").data
+    start = int(re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", pdf).group(1))
+    assert pdf[start:].startswith(b"xref")
+    first, count = map(int, re.match(rb"xref\s+(\d+) (\d+)", pdf[start:]).groups())
+    rows = re.findall(rb"(\d{10}) (\d{5}) ([nf]) ?\r?\n", pdf[start:])[:count]
+    assert first == 0 and len(rows) == count == int(re.search(rb"/Size (\d+)", pdf[start:]).group(1))
+    for number, (offset, _generation, kind) in enumerate(rows):
+        if kind == b"n":
+            assert pdf[int(offset) :].startswith(b"%d 0 obj" % number), number
+    assert b"/Count 2" in pdf
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="poppler-utils is not installed (scripts/install.sh --dev)"
+)
+def test_pdf_rasterised_as_a_printer_would_gives_every_card(make_app, township_with_twelve, session, tmp_path):
+    client = make_app(PUBLIC_BASE_URL=BASE).test_client()
+    login(client, township_with_twelve.township)
+    (tmp_path / "sheet.pdf").write_bytes(client.get(f"/cards/sheet.pdf?area={TOWNSHIP}").data)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", "sheet.pdf", "page"], cwd=tmp_path, check=True, timeout=120)
+    decoded = set()
+    for path in sorted(tmp_path.glob("page-*.png")):
+        image = Image.open(path)
+        assert image.size == (2480, 3508)
+        decoded |= {code.text for code in decode(image)}
+    assert len(list(tmp_path.glob("page-*.png"))) == 2
+    assert decoded == {card_url(session, h) for h in households_of(session, TOWNSHIP[:9])}
+
+
+# ---- the HTML sheet --------------------------------------------------------------------------
+
+
+def test_html_sheet_shows_one_card_image_per_household_and_prints_at_a4(as_user, township_with_twelve, session):
+    client = as_user("township")
+    response = client.get(f"/cards/sheet?area={TOWNSHIP}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "博尚镇" in body and "12 张卡" in body and "2 页" in body
+    sources = re.findall(r'<img class="card" src="([^"]+)"', body)
+    assert sorted(sources) == sorted(f"/households/{h.id}/card.png" for h in households_of(session, TOWNSHIP[:9]))
+    assert body.count('<section class="sheet">') == 2
+    stylesheet = re.search(r'<link rel="stylesheet" href="(/static/css/print\.css[^"]*)"', body).group(1)
+    css = client.get(stylesheet).get_data(as_text=True)
+    assert "@page" in css and "A4" in css and "85.6mm" in css and "54mm" in css
+    assert png(client.get(sources[0])).size == (1011, 638)
+    assert 'rel="icon"' in body  # else the browser asks for /favicon.ico and logs a 404
+
+
+def test_an_empty_html_sheet_says_so_and_records_no_batch(as_user, world, session):
+    response = as_user("township").get("/cards/sheet?area=530902100203")
+    assert response.status_code == 200 and "这个地区没有要打印的户卡" in body_of(response)
+    assert session.exec(select(PrintBatch)).all() == []
+
+
+def test_html_sheet_records_an_html_batch(as_user, world, session):
+    as_user("township").get(f"/cards/sheet?area={VILLAGE_A}")
+    batch = session.exec(select(PrintBatch)).one()
+    assert (batch.format, batch.area_code, batch.household_count) == ("html", VILLAGE_A, 1)
+    assert live_card(session, world.household_a.id).printed_at is not None
+
+
+def test_html_sheet_is_for_officers_in_scope_only(as_user, client, world):
+    assert client.get(f"/cards/sheet?area={VILLAGE_A}").status_code == 302
+    assert as_user("assistant_a").get(f"/cards/sheet?area={VILLAGE_A}").status_code == 403
+    assert as_user("other_county").get(f"/cards/sheet?area={VILLAGE_A}").status_code == 404
+
+
+# ---- the print page --------------------------------------------------------------------------
+
+
+def test_print_page_lists_areas_in_scope_and_recent_batches(as_user, world):
+    client = as_user("township")
+    client.get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    body = client.get("/cards/").get_data(as_text=True)
+    assert f'<option value="{TOWNSHIP}">' in body and f'<option value="{VILLAGE_A}">' in body
+    assert f'value="{OTHER_VILLAGE}"' not in body and 'value="530902000000"' not in body
+    assert "碗窑村 · 1 张" in body and "PDF" in body
+    assert 'name="only" value="undelivered"' in body
+
+
+def test_print_page_hides_other_counties_batches(as_user, client, world):
+    as_user("township").get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    body = as_user("other_county").get("/cards/").get_data(as_text=True)
+    assert "碗窑村 · 1 张" not in body and "还没有打印记录" in body
+
+
+def test_print_page_requires_login_and_an_officer(as_user, client, world):
+    response = client.get("/cards/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert as_user("assistant_a").get("/cards/").status_code == 403
