@@ -111,6 +111,15 @@ def _register_errors(app: Flask) -> None:
         app.register_error_handler(code, render_error)
 
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.exc import OperationalError
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error):
+        """Say 'busy, try again' when SQLite is locked by another writer, rather than a bare 500."""
+        if "locked" not in str(error.orig).lower():
+            raise error
+        message = "系统正忙，请稍等几秒再试"
+        return render_template("error.html", code=503, message=message), 503
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):

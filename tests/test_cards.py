@@ -434,3 +434,22 @@ def test_migration_gives_households_registered_before_cards_one_card_each(empty_
         assert assert_every_household_has_one_live_card(session) == 3
         assert all(card.issued_at.tzinfo is not None for card in session.exec(select(Card)))
     engine.dispose()
+
+
+def test_officers_reissuing_the_same_card_at_once_all_get_an_answer_and_one_card_stays_live(make_app, world, session):
+    app = make_app()
+    statuses = []
+
+    def officer():
+        client = app.test_client()
+        login(client, world.township)
+        statuses.append(client.post(f"/households/{world.household_a.id}/card/reissue").status_code)
+
+    threads = [threading.Thread(target=officer) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [302] * 6  # each sees 已补办 or 刚刚已被别人补办, never an error page
+    live = session.exec(select(Card).where(Card.household_id == world.household_a.id, Card.revoked_at.is_(None)))
+    assert len(live.all()) == 1
