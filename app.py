@@ -47,9 +47,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     _configure_login(app)
 
-    from blueprints import areas, auth, cards, households, imports, main, scan, users
+    from blueprints import (
+        api,
+        areas,
+        auth,
+        cards,
+        households,
+        imports,
+        main,
+        needs,
+        photos,
+        scan,
+        schedule,
+        users,
+        visits,
+    )
 
-    for module in (auth, main, households, users, areas, imports, cards, scan):
+    for module in (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs):
         app.register_blueprint(module.bp)
 
     from commands import register_commands
@@ -133,7 +147,7 @@ def _security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+    if request.endpoint not in ("static", "photos.show", "photos.thumb") and "Cache-Control" not in response.headers:
         # pages carry personal data: never into shared caches
         response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -10,6 +10,7 @@ TABS = [
     ("home", "首页", "main.home", None),
     ("households", "住户", "households.index", None),
     ("scan", "扫码", "scan.index", None),
+    ("visits", "走访", "schedule.index", None),
     ("me", "我的", "main.me", None),
 ]
 
@@ -28,7 +29,8 @@ def current_tab() -> str:
     if request.endpoint == "cards.landing":
         return "scan"  # a scanned card's page belongs with the scanner, not with 我的
     blueprint = request.blueprint or ""
-    return {"households": "households", "main": "home", "scan": "scan"}.get(blueprint, "me")
+    tabs = {"households": "households", "main": "home", "scan": "scan", "visits": "visits", "schedule": "visits"}
+    return tabs.get(blueprint, "me")
 
 
 def template_helpers() -> dict:

@@ -106,3 +106,44 @@ class ErrorOut(BaseModel):
 
     error: str
     message: str
+
+
+FIELD_WORDS = {
+    "uuid": "走访编号",
+    "household_id": "住户",
+    "kind": "走访类型",
+    "visited_at": "走访时间",
+    "checklist": "生活状况",
+    "self_checks": "政策自查",
+    "changes": "家庭变化",
+    "needs": "诉求",
+    "risk": "风险等级",
+    "notes": "备注",
+    "location": "定位",
+    "description": "说明",
+    "type": "类型",
+    "note": "问题说明",
+}
+
+
+def validation_messages(error) -> list[dict]:
+    """Turn a pydantic ValidationError into [{"field": "checklist.water", "message": "…"}] in Chinese."""
+    messages = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"])
+        word = next((FIELD_WORDS[str(p)] for p in reversed(item["loc"]) if str(p) in FIELD_WORDS), path)
+        kind = item["type"]
+        if kind == "value_error":
+            text = str(item.get("ctx", {}).get("error", item["msg"]))
+        elif kind == "missing":
+            text = f"请填写{word}"
+        elif kind in ("literal_error", "enum"):
+            text = f"{word}的选项不对"
+        elif kind == "extra_forbidden":
+            text = f"不认识的字段：{path}"
+        elif "too_long" in kind or "too_short" in kind:
+            text = f"{word}的长度不对"
+        else:
+            text = f"{word}的格式不对"
+        messages.append({"field": path, "message": text})
+    return messages

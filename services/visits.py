@@ -5,6 +5,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -170,27 +171,37 @@ class TimelineEntry:
 
 def timeline(session: Session, household: Household, limit: int = 50) -> list[TimelineEntry]:
     """Return the household's visits, newest first, with visitors, photos, needs and GPS evidence."""
-    visits = list(
-        session.exec(
-            select(Visit).where(Visit.household_id == household.id).order_by(Visit.visited_at.desc()).limit(limit)
-        )
-    )
+    query = select(Visit).where(Visit.household_id == household.id).order_by(Visit.visited_at.desc()).limit(limit)
+    visits = list(session.exec(query))
+    entries = timeline_for_visits(session, visits)
+    home = usual_location(visits)
+    for entry in entries:
+        if home and entry.visit.lat is not None:
+            entry.distance_m = distance_m(home, (entry.visit.lat, entry.visit.lon))
+    return entries
+
+
+def timeline_for_visits(session: Session, visits: list[Visit]) -> list[TimelineEntry]:
+    """Return the visits with their visitors, photos and needs, fetched in three queries."""
     if not visits:
         return []
     ids = [v.id for v in visits]
-    names = dict(
-        session.exec(select(User.id, User.display_name).where(User.id.in_({v.visitor_id for v in visits}))).all()
-    )
+    visitor_ids = {v.visitor_id for v in visits}
+    names = dict(session.exec(select(User.id, User.display_name).where(User.id.in_(visitor_ids))).all())
     entries = {v.id: TimelineEntry(v, names.get(v.visitor_id, "")) for v in visits}
     for photo in session.exec(select(Photo).where(Photo.visit_id.in_(ids)).order_by(Photo.id)):
         entries[photo.visit_id].photos.append(photo)
     for need in session.exec(select(Need).where(Need.visit_id.in_(ids)).order_by(Need.id)):
         entries[need.visit_id].needs.append(need)
-    home = usual_location(visits)
-    for entry in entries.values():
-        if home and entry.visit.lat is not None:
-            entry.distance_m = distance_m(home, (entry.visit.lat, entry.visit.lon))
     return [entries[i] for i in ids]
+
+
+def looks_like_uuid(text: str) -> bool:
+    """Tell whether text is a UUID in its usual 36-character form."""
+    try:
+        return str(UUID(text)) == text.lower()
+    except (ValueError, AttributeError, TypeError):
+        return False
 
 
 def usual_location(visits: list[Visit]) -> tuple[float, float] | None:

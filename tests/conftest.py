@@ -115,6 +115,7 @@ def make_app(database_url, tmp_path):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "PHOTO_FOLDER": str(tmp_path / "photos"),
         }
         config.update(settings)
         app = create_app(config)

@@ -38,7 +38,7 @@ def test_assistant_logs_in_through_the_form_and_taps_to_households(page, live_se
     expect(page).to_have_url(live_server + "/")
     expect(page.locator(".topbar__title")).to_have_text("兜底通")
     expect(page.locator("main")).to_contain_text("您好，李协理")
-    expect(page.locator(".tabbar .weui-tabbar__label")).to_have_text(["首页", "住户", "扫码", "我的"])
+    expect(page.locator(".tabbar .weui-tabbar__label")).to_have_text(["首页", "住户", "扫码", "走访", "我的"])
     expect(tab(page, "首页")).to_have_attribute("aria-current", "page")
 
     tab(page, "住户").tap()

@@ -1,0 +1,34 @@
+"""Photos, served only after the scope check, never cached by shared caches."""
+
+from flask import Blueprint, abort, send_file
+from flask_login import current_user, login_required
+
+from blueprints.api import photo_folder
+from db import get_session
+from services import photos
+
+bp = Blueprint("photos", __name__, url_prefix="/photos")
+
+
+def _send(photo_id: int, thumb: bool):
+    photo = photos.get_photo_for(get_session(), current_user, photo_id)
+    path = photos.path_for(photo_folder(), photo.sha256, thumb=thumb)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=photo.sha256)
+    response.headers["Cache-Control"] = "private, max-age=86400"  # the phone may keep it; no proxy may
+    return response
+
+
+@bp.route("/<int:photo_id>.jpg")
+@login_required
+def show(photo_id: int):
+    """Send a photo (1600 px) to staff whose scope holds its household."""
+    return _send(photo_id, thumb=False)
+
+
+@bp.route("/<int:photo_id>_t.jpg")
+@login_required
+def thumb(photo_id: int):
+    """Send a photo's thumbnail (320 px)."""
+    return _send(photo_id, thumb=True)
