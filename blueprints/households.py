@@ -99,23 +99,26 @@ def create():
                 session.commit()
                 flash(f"已登记 {household.household_no} 号户", "success")
                 return redirect(url_for("households.show", household_id=household.id))
+    return _household_form(None, form, errors, url_for("households.index"))
+
+
+def _household_form(household, form, errors: dict, back_url: str):
+    """Render the household form (new or edit), with errors next to their fields and status 400."""
+    session = get_session()
+    villages = _villages()
+    assistants = households.assistants_by_village(session, [v.code for v in villages])
     return render_template(
         "households/form.html",
-        household=None,
+        household=household,
         form=form,
         errors=errors,
-        villages=_villages(),
+        villages=villages,
         categories=CATEGORIES,
         kinds=KINDS,
-        assistants=_assistants_of_scope(),
+        assistants=assistants,
         personal_data=True,
-        back_url=url_for("households.index"),
+        back_url=back_url,
     ), (400 if errors else 200)
-
-
-def _assistants_of_scope():
-    session = get_session()
-    return {v.code: households.assistants_for(session, v.code) for v in _villages()}
 
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
@@ -136,18 +139,7 @@ def edit(household_id: int):
             session.commit()
             flash("已保存", "success")
             return redirect(url_for("households.show", household_id=household.id))
-    return render_template(
-        "households/form.html",
-        household=household,
-        form=form,
-        errors=errors,
-        villages=_villages(),
-        categories=CATEGORIES,
-        kinds=KINDS,
-        assistants=_assistants_of_scope(),
-        personal_data=True,
-        back_url=url_for("households.show", household_id=household.id),
-    ), (400 if errors else 200)
+    return _household_form(household, form, errors, url_for("households.show", household_id=household.id))
 
 
 def _household_as_form(household) -> dict:

@@ -14,6 +14,7 @@ from services import audit
 from services.audit import Actor
 from services.cards import issue_card, undelivered
 from services.categories import CATEGORIES
+from services.phones import PHONE_MESSAGE, is_phone_number
 from services.scope import is_in_scope, where_in_scope
 
 KINDS = {"family": "家庭", "institution": "供养/福利机构"}
@@ -168,15 +169,13 @@ def members_with_categories(session: Session, household: Household) -> list[tupl
     return [(p, sorted(by_person[p.id], key=list(CATEGORIES).index)) for p in persons]
 
 
-def assistants_for(session: Session, area_code: str) -> list[User]:
-    """Return the active assistants whose village is this one."""
-    return list(
-        session.exec(
-            select(User)
-            .where(User.role == "assistant", User.area_code == area_code, User.active)
-            .order_by(User.display_name)
-        )
-    )
+def assistants_by_village(session: Session, codes: list[str]) -> dict[str, list[User]]:
+    """Return the active assistants of each village, in one query."""
+    found: dict[str, list[User]] = {code: [] for code in codes}
+    query = select(User).where(User.role == "assistant", User.area_code.in_(codes), User.active)
+    for user in session.exec(query.order_by(User.display_name)):
+        found[user.area_code].append(user)
+    return found
 
 
 def count_in_scope(session: Session, user: User) -> dict[str, int]:
@@ -211,8 +210,8 @@ def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
     if len(address) > 200:
         errors["address"] = "地址太长（最多 200 字）"
     phone = str(form.get("phone", "")).strip()
-    if phone and (not phone.replace("-", "").replace(" ", "").isdigit() or len(phone) > 32):
-        errors["phone"] = "电话号码只能包含数字和“-”"
+    if not is_phone_number(phone):
+        errors["phone"] = PHONE_MESSAGE
     assistant_id = str(form.get("assistant_id", "")).strip()
     assistant = None
     if assistant_id:

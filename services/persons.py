@@ -10,6 +10,7 @@ from services import audit, idnumber
 from services.audit import Actor
 from services.categories import CATEGORIES
 from services.households import RegistryError
+from services.phones import PHONE_MESSAGE, is_phone_number
 from services.scope import is_in_scope
 
 RELATIONS = ("本人", "配偶", "子", "女", "父亲", "母亲", "孙子", "孙女", "兄弟姐妹", "其他")
@@ -33,8 +34,8 @@ def parse_person_form(form: Mapping, categories: list[str]) -> dict:
         except idnumber.IdNumberError as error:
             errors["id_number"] = str(error)
     phone = str(form.get("phone", "")).strip()
-    if phone and (not phone.replace("-", "").replace(" ", "").isdigit() or len(phone) > 32):
-        errors["phone"] = "电话号码只能包含数字和“-”"
+    if not is_phone_number(phone):
+        errors["phone"] = PHONE_MESSAGE
     grade = str(form.get("disability_grade", "")).strip()
     if grade and grade not in ("1", "2", "3", "4"):
         errors["disability_grade"] = "残疾等级为 1 到 4 级"
