@@ -91,6 +91,8 @@ def _configure_login(app: Flask) -> None:
     def force_password_change():
         """Send accounts with a temporary password to the change-password page first."""
         allowed = {"auth.change_password", "auth.logout", "static", "main.healthz", "main.manifest"}
+        if request.blueprint == "api":
+            return None  # the API answers 403 in JSON itself (blueprints/api.py api_login_required)
         if current_user.is_authenticated and current_user.must_change_password and request.endpoint not in allowed:
             from flask import redirect, url_for
 
@@ -112,6 +114,7 @@ def _register_errors(app: Flask) -> None:
         400: "请求有误，请返回重试",
         403: "您没有权限做这件事",
         404: "没有找到这个页面，或它不在您的辖区内",
+        405: "不支持这种请求方式",
         413: "文件太大了",
         429: "操作太频繁，请稍后再试",
         500: "系统出了点问题，请稍后再试",
@@ -119,6 +122,10 @@ def _register_errors(app: Flask) -> None:
 
     def render_error(error):
         code = getattr(error, "code", 500) or 500
+        if request.path.startswith("/api/"):  # the offline client reads JSON, even for an unknown URL
+            from blueprints.api import error as api_error
+
+            return api_error(code)
         return render_template("error.html", code=code, message=messages.get(code, "出错了")), code
 
     for code in messages:
@@ -133,6 +140,10 @@ def _register_errors(app: Flask) -> None:
         if "locked" not in str(error.orig).lower():
             raise error
         message = "系统正忙，请稍等几秒再试"
+        if request.path.startswith("/api/"):
+            from blueprints.api import error as api_error
+
+            return api_error(503, "busy", message)
         return render_template("error.html", code=503, message=message), 503
 
     @app.errorhandler(CSRFError)

@@ -1,9 +1,11 @@
 """Household cards: the scan landing page, card images, print sheets, delivery and reissue."""
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_login import current_user, login_required
 
 from blueprints import actor
+from blueprints.visits import LAST_SCAN_KEY
 from db import get_session
 from extensions import limiter
 from services import areas, card_image, cards, households
@@ -31,13 +33,14 @@ def landing(token: str):
     household = session.get(households.Household, card.household_id)
     hotline = areas.hotline_for(session, household.area_code)
     if current_user.is_authenticated:
-        cards.record_scan(session, actor(), card, household)
+        scan = cards.record_scan(session, actor(), card, household)
         session.commit()
         if card.revoked_at is not None:
             return render_template("cards/revoked.html", hotline=hotline, staff=True), 410
         if not is_in_scope(current_user, household.area_code):
             return render_template("cards/out_of_scope.html"), 403
         deliver = "1" if request.args.get("deliver") == "1" else None
+        flask_session[LAST_SCAN_KEY] = [household.id, scan.id]  # the visit form cites it as evidence
         return redirect(url_for("households.show", household_id=household.id, scan=1, deliver=deliver))
     if card.revoked_at is not None:
         return render_template("cards/revoked.html", hotline=hotline, staff=False), 410

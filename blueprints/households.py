@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
-from services import areas, cards, households, persons
+from services import areas, cards, households, persons, visit_rules, visits
 from services.categories import CATEGORIES
 from services.households import EXIT_REASONS, KINDS, STATUSES, RegistryError
 
@@ -67,6 +67,8 @@ def show(household_id: int):
         can_reissue=current_user.role in cards.REISSUE_ROLES,
         scanned=request.args.get("scan") == "1",
         deliver_prompt=request.args.get("deliver") == "1",
+        timeline=visits.timeline(session, household),
+        visit_rules=visit_rules,
     )
 
 

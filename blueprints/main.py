@@ -6,13 +6,14 @@ from sqlalchemy import text
 
 from db import get_session
 from extensions import limiter
-from services import areas, households, users
+from services import areas, households, needs, schedule, users
 from services.cards import PRINT_ROLES
 
 bp = Blueprint("main", __name__)
 
 IMPORT_ROLES = ("township", "county", "city", "admin")
 HOTLINE_ROLES = ("township", "county", "city", "admin")
+HOME_LOADS = 5  # assistants shown on a township officer's home, most overdue first
 
 
 @bp.route("/")
@@ -22,7 +23,20 @@ def home():
     session = get_session()
     area = areas.get_area(session, current_user.area_code)
     counts = households.count_in_scope(session, current_user)
-    return render_template("main/home.html", area=area, counts=counts, can_import=current_user.role in IMPORT_ROLES)
+    due = loads = None
+    if current_user.role in ("assistant", "township"):  # wider scopes would work out thousands of households
+        due = schedule.due_visits(session, current_user)
+        if current_user.role == "township":
+            loads = schedule.load_per_assistant(session, current_user, due)[:HOME_LOADS]
+    return render_template(
+        "main/home.html",
+        area=area,
+        counts=counts,
+        due=due,
+        loads=loads,
+        open_needs=needs.count_unresolved(session, current_user) if needs.can_change(current_user) else None,
+        can_import=current_user.role in IMPORT_ROLES,
+    )
 
 
 @bp.route("/me")
@@ -37,6 +51,7 @@ def me():
         can_import=current_user.role in IMPORT_ROLES,
         can_edit_hotlines=current_user.role in HOTLINE_ROLES,
         can_print_cards=current_user.role in PRINT_ROLES,
+        can_set_frequencies=current_user.role in schedule.SETTINGS_ROLES,
     )
 
 

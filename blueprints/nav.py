@@ -29,7 +29,14 @@ def current_tab() -> str:
     if request.endpoint == "cards.landing":
         return "scan"  # a scanned card's page belongs with the scanner, not with 我的
     blueprint = request.blueprint or ""
-    tabs = {"households": "households", "main": "home", "scan": "scan", "visits": "visits", "schedule": "visits"}
+    tabs = {
+        "households": "households",
+        "main": "home",
+        "scan": "scan",
+        "visits": "visits",
+        "schedule": "visits",
+        "needs": "visits",
+    }
     return tabs.get(blueprint, "me")
 
 

@@ -1,13 +1,87 @@
-"""The 走访 tab: who is due a visit, recent visits; visit frequencies (to be filled in)."""
+"""The 走访 tab: who is due a visit and recent visits; the city's visit frequencies."""
 
-from flask import Blueprint
-from flask_login import login_required
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from blueprints import actor, is_htmx, page_number, render_page_or_partial
+from db import get_session
+from services import schedule
+from services.categories import CATEGORIES
+from services.schedule import SECTIONS, SETTINGS_ROLES, FrequencyError
+from services.visit_rules import KINDS, RISKS
 
 bp = Blueprint("schedule", __name__)
+
+DUE_PAGE = 30
+RECENT_PAGE = 20
 
 
 @bp.route("/visits/")
 @login_required
 def index():
-    """List due and overdue visits and recent ones."""
-    return "", 204
+    """Assistants: overdue, today, this week, then recent visits. Officers: overdue per assistant, then recent."""
+    session = get_session()
+    page = page_number()
+    section = request.args.get("section", "")
+    if is_htmx() and section in SECTIONS:  # 加载更多 of one due list
+        items = schedule.due_visits(session, current_user).section(section)
+        return render_page_or_partial(
+            "schedule/index.html",
+            "schedule/_due_rows.html",
+            section=section,
+            items=items[(page - 1) * DUE_PAGE : page * DUE_PAGE],
+            has_more=len(items) > page * DUE_PAGE,
+            page=page,
+            risks=RISKS,
+        )
+    recent, has_more = schedule.recent_rows(session, current_user, offset=(page - 1) * RECENT_PAGE, limit=RECENT_PAGE)
+    context = {"recent": recent, "has_more": has_more, "page": page, "kinds": KINDS, "risks": RISKS}
+    if is_htmx():  # 加载更多 of recent visits: the schedule need not be worked out again
+        return render_page_or_partial("schedule/index.html", "schedule/_recent.html", **context)
+    due = schedule.due_visits(session, current_user)
+    loads = schedule.load_per_assistant(session, current_user, due) if current_user.role != "assistant" else []
+    return render_page_or_partial(
+        "schedule/index.html",
+        "schedule/_recent.html",
+        due=due,
+        loads=loads,
+        sections=SECTIONS,
+        page_size=DUE_PAGE,
+        can_set_frequencies=current_user.role in SETTINGS_ROLES,
+        personal_data=True,
+        **context,
+    )
+
+
+@bp.route("/settings/visit-frequencies", methods=["GET", "POST"])
+@login_required
+def frequencies():
+    """Let the city set how many days may pass between visits, by category and for 紧急 risk."""
+    if current_user.role not in SETTINGS_ROLES:
+        abort(403)
+    session = get_session()
+    errors, form = {}, None
+    if request.method == "POST":
+        form = request.form
+        try:
+            changes = schedule.save_frequencies(session, actor(), schedule.parse_frequency_form(form))
+        except FrequencyError as problem:
+            errors = problem.errors
+        else:
+            session.commit()
+            flash("已保存走访频次" if changes else "没有改动", "success")
+            return redirect(url_for("schedule.frequencies"))
+    stored = schedule.stored_frequencies(session)
+    days = schedule.frequencies(session)
+    return render_template(
+        "schedule/frequencies.html",
+        form=form,
+        errors=errors,
+        stored=stored,
+        days=days,
+        defaults=schedule.DEFAULT_DAYS,
+        categories=CATEGORIES,
+        min_days=schedule.MIN_DAYS,
+        max_days=schedule.MAX_DAYS,
+        back_url=url_for("main.me"),
+    ), (400 if errors else 200)

@@ -1,20 +1,119 @@
-"""The visit form and a visit's page (to be filled in)."""
+"""The visit form (filled at the door, sent to the JSON API by static/js/visit.js) and a visit's page."""
 
-from flask import Blueprint
-from flask_login import login_required
+import json
+from uuid import uuid4
+
+from flask import Blueprint, render_template, request, url_for
+from flask import session as flask_session
+from flask_login import current_user, login_required
+
+from db import get_session
+from services import areas, households, visits
+from services.visit_rules import (
+    CHANGES,
+    CHECKLIST,
+    KINDS,
+    NEED_STATUSES,
+    NEED_TYPES,
+    PHOTO_CAPTIONS,
+    RISKS,
+    SELF_CHECKS,
+    self_checks_for,
+)
 
 bp = Blueprint("visits", __name__)
+
+MAX_PHOTOS = 9
+EMPTY_NEED_ROWS = 3  # without JavaScript nobody can add a row, so offer a few
+LAST_SCAN_KEY = "last_scan"  # set by the card landing page: [household id, CardScan id]
+
+
+def _household_label(session, household) -> str:
+    village = areas.area_path(session, household.area_code)[-1].name
+    return f"{village} {household.household_no}号"
+
+
+def _scan_id_for(household_id: int) -> int | None:
+    """Return the id of the card scan that led here, if the last card scanned was this household's."""
+    last = flask_session.get(LAST_SCAN_KEY)
+    if isinstance(last, list) and len(last) == 2 and last[0] == household_id:
+        return last[1]
+    return None
 
 
 @bp.route("/households/<int:household_id>/visits/new")
 @login_required
 def new(household_id: int):
-    """Show the visit form."""
-    return "", 204
+    """Show the visit form; each opening gets a new visit UUID, so a submit is never counted twice."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    back_url = url_for("households.show", household_id=household.id)
+    label = _household_label(session, household)
+    if household.status != "active":
+        return render_template(
+            "visits/closed.html", household=household, label=label, back_url=back_url, personal_data=True
+        ), 409
+    members = households.members_with_categories(session, household)
+    categories = {category for _person, cats in members for category in cats}
+    head = next((person.name for person, _cats in members if person.is_head), None)
+    kind = request.args.get("kind") if request.args.get("kind") in KINDS else "routine"
+    return render_template(
+        "visits/form.html",
+        household=household,
+        label=label,
+        head=head,
+        visit_uuid=str(uuid4()),
+        scan_id=_scan_id_for(household.id),
+        kind=kind,
+        kinds=KINDS,
+        checklist=CHECKLIST,
+        self_checks=self_checks_for(categories),
+        changes=CHANGES,
+        need_types={k: v for k, v in NEED_TYPES.items() if k != "review"},
+        empty_need_rows=EMPTY_NEED_ROWS,
+        risks=RISKS,
+        captions=PHOTO_CAPTIONS,
+        max_photos=MAX_PHOTOS,
+        back_url=back_url,
+        personal_data=True,
+        tabs=[],  # a focused form: the tab bar would only invite losing what was typed
+    )
 
 
 @bp.route("/visits/<int:visit_id>")
 @login_required
 def show(visit_id: int):
-    """Show one visit."""
-    return "", 204
+    """Show one visit in full: checks, needs, photos and the evidence that it happened at the door."""
+    session = get_session()
+    visit = visits.get_visit_for(session, current_user, visit_id)
+    household = households.get_household_for(session, current_user, visit.household_id)
+    entry = next((e for e in visits.timeline(session, household) if e.visit.id == visit.id), None)
+    entry = entry or visits.timeline_for_visits(session, [visit])[0]  # older than the timeline reaches
+    return render_template(
+        "visits/show.html",
+        entry=entry,
+        visit=visit,
+        household=household,
+        label=_household_label(session, household),
+        checklist=_checklist_rows(visit),
+        self_checks=_self_check_rows(visit),
+        changes=[CHANGES.get(key, key) for key in json.loads(visit.changes or "[]")],
+        kinds=KINDS,
+        risks=RISKS,
+        need_types=NEED_TYPES,
+        need_statuses=NEED_STATUSES,
+        far_from_home_m=visits.FAR_FROM_HOME_M,
+        back_url=url_for("households.show", household_id=household.id),
+        personal_data=True,
+    )
+
+
+def _checklist_rows(visit) -> list[tuple[str, dict | None]]:
+    """Return (label, {"ok", "note"} or None when not checked) for every checklist item."""
+    stored = json.loads(visit.checklist or "{}")
+    return [(label, stored.get(key)) for key, label in CHECKLIST.items()]
+
+
+def _self_check_rows(visit) -> list[tuple[str, bool]]:
+    stored = json.loads(visit.self_checks or "{}")
+    return [(SELF_CHECKS[key][0], answer) for key, answer in stored.items() if key in SELF_CHECKS]

@@ -1,6 +1,6 @@
 """Pydantic schemas the JSON API validates with; the OpenAPI description is generated from them."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -108,6 +108,119 @@ class ErrorOut(BaseModel):
     message: str
 
 
+class FieldErrorOut(BaseModel):
+    """What is wrong with one submitted field."""
+
+    field: str = Field(description="出错的字段路径，如 checklist.water")
+    message: str
+
+
+class InvalidOut(ErrorOut):
+    """A refused submission, with a Chinese message for each wrong field."""
+
+    fields: list[FieldErrorOut]
+
+
+class PhotoIn(BaseModel):
+    """One photo upload (multipart/form-data); other form fields are ignored."""
+
+    file: bytes = Field(description="照片文件（JPEG、PNG 或 WebP）", json_schema_extra={"contentMediaType": "image/*"})
+    uuid: UUID = Field(description="照片编号：客户端为每张照片生成一次，重试时不变")
+    caption: str | None = Field(default=None, max_length=32, description="照片说明，如 住房、厨房、床铺")
+
+
+class MeOut(BaseModel):
+    """The signed-in user."""
+
+    username: str
+    display_name: str
+    role: str
+    role_label: str
+    area_code: str
+    area_name: str
+    scope_prefix: str = Field(description="可见范围：区划代码以此开头的住户（管理员为空，即全部）")
+
+
+class HouseholdItemOut(BaseModel):
+    """A household as the list shows it."""
+
+    id: int
+    household_no: str
+    area_code: str
+    village: str
+    head_name: str
+    members: int
+    categories: list[str]
+    category_labels: list[str]
+    status: str
+    last_visit_at: datetime | None
+    last_risk: str | None
+
+
+class HouseholdListOut(BaseModel):
+    """One page of households in scope."""
+
+    items: list[HouseholdItemOut]
+    page: int
+    has_more: bool
+
+
+MASKED_ID = r"^(—|\d{6}\*{8}[0-9X]{4})$"
+
+
+class MemberOut(BaseModel):
+    """A household member; the ID number only ever masked."""
+
+    id: int
+    name: str
+    relation: str
+    is_head: bool
+    sex: str | None
+    birth_date: date | None
+    id_number_masked: str = Field(pattern=MASKED_ID, description="身份证号（仅前 6 位和后 4 位）")
+    phone: str | None
+    disability_grade: int | None
+    categories: list[str]
+
+
+class VisitSummaryOut(BaseModel):
+    """A past visit as the household shows it."""
+
+    id: int
+    uuid: str
+    kind: str
+    visited_at: datetime
+    risk: str
+    visitor: str
+    photos: int
+    needs: int
+    from_scan: bool
+
+
+class HouseholdOut(BaseModel):
+    """One household with its members, categories, card and recent visits."""
+
+    id: int
+    household_no: str
+    area_code: str
+    village: str
+    address: str | None
+    phone: str | None
+    kind: str
+    status: str
+    exit_reason: str | None
+    care_agreement_signed: bool
+    guardian: str | None
+    wants_institutional_care: bool
+    categories: list[str]
+    category_labels: list[str]
+    card_delivered: bool = Field(description="当前有效的服务卡是否已送达住户")
+    last_visit_at: datetime | None
+    last_risk: str | None
+    members: list[MemberOut]
+    visits: list[VisitSummaryOut] = Field(description="最近的走访，新的在前")
+
+
 FIELD_WORDS = {
     "uuid": "走访编号",
     "household_id": "住户",
@@ -123,6 +236,8 @@ FIELD_WORDS = {
     "description": "说明",
     "type": "类型",
     "note": "问题说明",
+    "file": "照片文件",
+    "caption": "照片说明",
 }
 
 

@@ -30,7 +30,13 @@ def test_tab_bar_has_five_working_tabs(as_user):
     client = as_user("assistant_a")
     body = client.get("/").get_data(as_text=True)
     assert body.count('class="weui-tabbar__item') == 5
-    for label, path in (("首页", "/"), ("住户", "/households/"), ("扫码", "/scan/"), ("走访", "/visits/"), ("我的", "/me")):
+    for label, path in (
+        ("首页", "/"),
+        ("住户", "/households/"),
+        ("扫码", "/scan/"),
+        ("走访", "/visits/"),
+        ("我的", "/me"),
+    ):
         assert f'href="{path}"' in body and label in body
         assert client.get(path).status_code == 200
 
