@@ -57,13 +57,16 @@ def create_app(test_config: dict | None = None) -> Flask:
         main,
         needs,
         photos,
+        relief,
+        relief_overview,
         scan,
         schedule,
         users,
         visits,
     )
 
-    for module in (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs):
+    modules = (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs)
+    for module in (*modules, relief, relief_overview):
         app.register_blueprint(module.bp)
 
     from commands import register_commands

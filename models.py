@@ -247,3 +247,82 @@ class VisitFrequency(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=32)  # a category code, 'urgent' or 'default'
     days: int
+
+
+class ReliefApplication(SQLModel, table=True):
+    """An application for temporary relief (临时救助), moved only by services/relief.py's state machine."""
+
+    __table_args__ = (
+        Index("ix_relief_township_state", "township_code", "state"),
+        Index("ix_relief_household_created", "household_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True, max_length=36)
+    content_hash: str = Field(max_length=64)
+    household_id: int = Field(foreign_key="household.id")
+    person_id: int = Field(foreign_key="person.id")
+    area_code: str = Field(foreign_key="area.code", max_length=12)  # the household's village
+    township_code: str = Field(foreign_key="area.code", max_length=12)
+    reason: str = Field(max_length=32)
+    circumstances: str = Field(sa_column=Column(Text, nullable=False))
+    amount_requested_fen: int
+    amount_approved_fen: int | None = None
+    payment_form: str = Field(max_length=16)  # card | cash | kind
+    urgent: bool = False
+    state: str = Field(default="draft", max_length=16)
+    version: int = 1  # optimistic locking: every transition must name the version it saw
+    need_id: int | None = Field(default=None, foreign_key="need.id")
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_level: str | None = Field(default=None, max_length=16)  # township | county
+    paperwork_due_at: datetime | None = None
+    paperwork_done_at: datetime | None = None
+    paid_at: datetime | None = None
+    paid_by_id: int | None = Field(default=None, foreign_key="user.id")
+    payment_method: str | None = Field(default=None, max_length=16)
+    payment_reference: str | None = Field(default=None, max_length=64)
+
+
+class ReliefEvent(SQLModel, table=True):
+    """One transition of an application: who, when, from → to, amount, comment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="reliefapplication.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    user_id: int = Field(foreign_key="user.id")
+    action: str = Field(max_length=24)
+    from_state: str = Field(max_length=16)
+    to_state: str = Field(max_length=16)
+    amount_fen: int | None = None
+    comment: str | None = Field(default=None, max_length=500)
+
+
+class ReliefPhoto(SQLModel, table=True):
+    """Evidence attached to an application: a photo stored by the visit photo pipeline's rules."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True, max_length=36)
+    application_id: int = Field(foreign_key="reliefapplication.id", index=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    caption: str | None = Field(default=None, max_length=32)
+    sha256: str = Field(max_length=64, index=True)
+    source_sha256: str = Field(max_length=64)
+    width: int
+    height: int
+    size_bytes: int
+    uploaded_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TownshipFund(SQLModel, table=True):
+    """A township's approval limit and this year's reserve fund (备用金) for temporary relief."""
+
+    area_code: str = Field(foreign_key="area.code", primary_key=True, max_length=12)
+    approval_limit_fen: int = 100_000  # 1,000 元: Yunnan's split between township and county approval
+    year: int
+    reserve_fen: int = 0
+    balance_fen: int = 0
+    paperwork_days: int = 5  # urgent cases: days to complete the paperwork after the money

@@ -9,8 +9,9 @@ from services.users import ROLES
 TABS = [
     ("home", "首页", "main.home", None),
     ("households", "住户", "households.index", None),
-    ("scan", "扫码", "scan.index", None),
+    ("scan", "扫码", "scan.index", ("assistant",)),
     ("visits", "走访", "schedule.index", None),
+    ("relief", "审批", "relief.index", ("township", "county", "city", "admin")),
     ("me", "我的", "main.me", None),
 ]
 
@@ -36,6 +37,8 @@ def current_tab() -> str:
         "visits": "visits",
         "schedule": "visits",
         "needs": "visits",
+        "relief": "relief",
+        "relief_overview": "relief",
     }
     return tabs.get(blueprint, "me")
 

@@ -262,3 +262,61 @@ def validation_messages(error) -> list[dict]:
             text = f"{word}的格式不对"
         messages.append({"field": path, "message": text})
     return messages
+
+
+class ReliefIn(Strict):
+    """A temporary-relief application as the form or the offline client sends it."""
+
+    uuid: UUID
+    household_id: int
+    person_id: int
+    reason: str = Field(min_length=1, max_length=32)
+    circumstances: str = Field(min_length=1, max_length=2000)
+    amount_yuan: str = Field(min_length=1, max_length=20)
+    payment_form: Literal["card", "cash", "kind"]
+    urgent: bool = False
+    need_id: int | None = None
+    submit: bool = True  # False keeps it as a draft the assistant can finish later
+
+
+class DecisionIn(Strict):
+    """An officer's decision on an application, naming the version they saw."""
+
+    action: Literal["submit", "approve", "reject", "return", "forward", "pay", "complete_paperwork"]
+    version: int
+    amount_yuan: str | None = Field(default=None, max_length=20)
+    comment: str | None = Field(default=None, max_length=500)
+    payment_method: Literal["card", "cash", "kind"] | None = None
+    payment_reference: str | None = Field(default=None, max_length=64)
+
+
+class ReliefEventOut(BaseModel):
+    """One step in an application's history."""
+
+    at: datetime
+    user: str
+    action: str
+    from_state: str
+    to_state: str
+    amount_yuan: str | None
+    comment: str | None
+
+
+class ReliefOut(BaseModel):
+    """An application as the API returns it."""
+
+    id: int
+    uuid: str
+    household_id: int
+    person_id: int
+    reason: str
+    amount_requested_yuan: str
+    amount_approved_yuan: str | None
+    payment_form: str
+    urgent: bool
+    state: str
+    state_label: str
+    version: int
+    paperwork_due_at: datetime | None
+    allowed_actions: list[str]
+    history: list[ReliefEventOut]

@@ -1,0 +1,94 @@
+"""Raising a temporary-relief application: checked at the edge, stored once per UUID."""
+
+import hashlib
+import json
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from werkzeug.exceptions import NotFound
+
+from models import Need, Person, ReliefApplication, User
+from services import audit
+from services.audit import Actor
+from services.households import get_household_for
+from services.relief import Decision, ReliefError, decide, township_of
+from services.relief_rules import REASONS, AmountError, yuan_to_fen
+from services.schemas import ReliefIn
+from services.scope import is_in_scope
+
+RAISERS = ("assistant", "township")
+
+
+class ReliefConflict(ValueError):
+    """The application UUID was used before for different content."""
+
+
+def fingerprint(payload: ReliefIn) -> str:
+    """Return a fingerprint of what was submitted, to tell a replay from a different application."""
+    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def create_application(session: Session, actor: Actor, payload: ReliefIn) -> tuple[ReliefApplication, bool]:
+    """Store a new application (and submit it unless kept as a draft); a replayed UUID answers the stored one."""
+    digest = fingerprint(payload)
+    existing = session.exec(select(ReliefApplication).where(ReliefApplication.uuid == str(payload.uuid))).first()
+    if existing is not None:
+        return _replay(session, actor.user, existing, digest), False
+    if actor.user.role not in RAISERS:
+        raise ReliefError("只有村协理员和乡镇经办员可以提出临时救助申请")
+    household = get_household_for(session, actor.user, payload.household_id)
+    if household.status != "active":
+        raise ReliefError("这户已退出在册，不能再申请")
+    person = session.get(Person, payload.person_id)
+    if person is None or person.household_id != household.id:
+        raise ReliefError("请选择这户家庭里的成员")
+    if payload.reason not in REASONS:
+        raise ReliefError("请选择救助原因")
+    try:
+        amount = yuan_to_fen(payload.amount_yuan)
+    except AmountError as problem:
+        raise ReliefError(str(problem)) from None
+    need_id = _need_of(session, household.id, payload.need_id)
+    application = ReliefApplication(
+        uuid=str(payload.uuid),
+        content_hash=digest,
+        household_id=household.id,
+        person_id=person.id,
+        area_code=household.area_code,
+        township_code=township_of(household.area_code),
+        reason=payload.reason,
+        circumstances=payload.circumstances.strip(),
+        amount_requested_fen=amount,
+        payment_form=payload.payment_form,
+        urgent=payload.urgent,
+        need_id=need_id,
+        created_by_id=actor.user.id,
+    )
+    session.add(application)
+    try:
+        session.flush()
+    except IntegrityError:  # the same UUID arrived twice at once
+        session.rollback()
+        again = session.exec(select(ReliefApplication).where(ReliefApplication.uuid == str(payload.uuid))).one()
+        return _replay(session, actor.user, again, digest), False
+    audit.record(session, actor, "relief.created", application, amount_fen=amount, urgent=payload.urgent)
+    if payload.submit:
+        decide(session, actor, application, Decision(action="submit", version=application.version))
+    return application, True
+
+
+def _replay(session: Session, user: User, application: ReliefApplication, digest: str) -> ReliefApplication:
+    if not is_in_scope(user, application.area_code):
+        raise NotFound()
+    if application.content_hash != digest:
+        raise ReliefConflict("这份申请已经提交过，内容与已保存的不同")
+    return application
+
+
+def _need_of(session: Session, household_id: int, need_id: int | None) -> int | None:
+    """Keep the link to a 临时救助 need only if it belongs to this household."""
+    if need_id is None:
+        return None
+    need = session.get(Need, need_id)
+    return need.id if need is not None and need.household_id == household_id else None
