@@ -288,3 +288,6 @@ def add_photo(uuid: str):
         photos.discard_unreferenced(session, folder, photo.sha256)  # no row, no file
         raise
     return jsonify(photo_out(photo)), (201 if created else 200)
+
+
+from blueprints import api_relief  # noqa: E402, F401  (its routes register on this blueprint)

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from db import get_session
 from extensions import limiter
-from services import areas, households, needs, schedule, users
+from services import areas, funds, households, needs, relief_overview, schedule, users
 from services.cards import PRINT_ROLES
 
 bp = Blueprint("main", __name__)
@@ -52,6 +52,8 @@ def me():
         can_edit_hotlines=current_user.role in HOTLINE_ROLES,
         can_print_cards=current_user.role in PRINT_ROLES,
         can_set_frequencies=current_user.role in schedule.SETTINGS_ROLES,
+        can_see_relief_overview=current_user.role in relief_overview.VIEW_ROLES,
+        can_set_funds=funds.can_edit(current_user),
     )
 
 

@@ -3,6 +3,8 @@
 from flask import request
 from flask_login import current_user
 
+from db import get_session
+from services.relief_queue import waiting_count
 from services.users import ROLES
 
 # (key, label, endpoint, roles or None for all)
@@ -43,9 +45,16 @@ def current_tab() -> str:
     return tabs.get(blueprint, "me")
 
 
+def tab_badge(key: str) -> int:
+    """Return the number on a tab: applications waiting for this user on 审批 (counted only when the bar is drawn)."""
+    if key != "relief" or not current_user.is_authenticated:
+        return 0
+    return waiting_count(get_session(), current_user)
+
+
 def template_helpers() -> dict:
     """Values every template may use."""
     if not current_user.is_authenticated:
-        return {"tabs": [], "current_tab": "", "role_names": ROLES}
+        return {"tabs": [], "current_tab": "", "role_names": ROLES, "tab_badge": tab_badge}
     tab = "me" if request.endpoint == "main.me" else current_tab()
-    return {"tabs": tabs_for(current_user), "current_tab": tab, "role_names": ROLES}
+    return {"tabs": tabs_for(current_user), "current_tab": tab, "role_names": ROLES, "tab_badge": tab_badge}

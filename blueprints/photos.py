@@ -5,13 +5,16 @@ from flask_login import current_user, login_required
 
 from blueprints.api import photo_folder
 from db import get_session
-from services import photos
+from services import photos, relief_photos
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 
 
 def _send(photo_id: int, thumb: bool):
-    photo = photos.get_photo_for(get_session(), current_user, photo_id)
+    return _send_stored(photos.get_photo_for(get_session(), current_user, photo_id), thumb)
+
+
+def _send_stored(photo, thumb: bool):
     path = photos.path_for(photo_folder(), photo.sha256, thumb=thumb)
     if not path.is_file():
         abort(404)
@@ -32,3 +35,17 @@ def show(photo_id: int):
 def thumb(photo_id: int):
     """Send a photo's thumbnail (320 px)."""
     return _send(photo_id, thumb=True)
+
+
+@bp.route("/relief/<int:photo_id>.jpg")
+@login_required
+def relief_show(photo_id: int):
+    """Send a relief evidence photo to staff whose scope holds the application's household."""
+    return _send_stored(relief_photos.get_relief_photo_for(get_session(), current_user, photo_id), thumb=False)
+
+
+@bp.route("/relief/<int:photo_id>_t.jpg")
+@login_required
+def relief_thumb(photo_id: int):
+    """Send a relief evidence photo's thumbnail."""
+    return _send_stored(relief_photos.get_relief_photo_for(get_session(), current_user, photo_id), thumb=True)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from services.schemas import (
+    DecisionIn,
     ErrorOut,
     HouseholdListOut,
     HouseholdOut,
@@ -17,6 +18,9 @@ from services.schemas import (
     MeOut,
     PhotoIn,
     PhotoOut,
+    ReliefIn,
+    ReliefOut,
+    StaleOut,
     VisitIn,
     VisitOut,
 )
@@ -61,6 +65,7 @@ class Operation:
     multipart: bool = False
     query: tuple[Query, ...] = ()
     public: bool = False
+    error_bodies: dict[int, tuple[str, type[BaseModel]]] = field(default_factory=dict)  # errors with their own body
 
     @property
     def path(self) -> str:
@@ -115,7 +120,55 @@ ADD_PHOTO = Operation(
 OPENAPI = Operation(
     "openapi", "GET", "/openapi.json", "本接口说明（OpenAPI 3.1）", ok={200: ("OpenAPI 文档", None)}, public=True
 )
-OPERATIONS = (ME, HOUSEHOLDS, HOUSEHOLD, CREATE_VISIT, ADD_PHOTO, OPENAPI)
+CREATE_RELIEF = Operation(
+    "create_relief",
+    "POST",
+    "/relief",
+    "提出临时救助申请（按 uuid 只记一次；submit 为 false 时存为草稿）",
+    ok={201: ("已登记", ReliefOut), 200: ("同一 uuid、同样内容已登记过：返回原申请", ReliefOut)},
+    errors=(400, 401, 403, 404, 409, 422),
+    body=ReliefIn,
+)
+RELIEF = Operation(
+    "relief",
+    "GET",
+    "/relief/<int:application_id>",
+    "一份临时救助申请：状态、版本号、当前用户可做的操作、全部经过",
+    ok={200: ("申请详情", ReliefOut)},
+    errors=(401, 403, 404),
+)
+DECIDE_RELIEF = Operation(
+    "decide_relief",
+    "POST",
+    "/relief/<int:application_id>/decisions",
+    "审批一份申请：批准、不批准、退回、报县级、登记发放、补齐材料（须带看到的版本号）",
+    ok={200: ("已处理：返回处理后的申请", ReliefOut)},
+    errors=(400, 401, 403, 404, 409, 422),
+    body=DecisionIn,
+    error_bodies={409: ("这份申请已被别人处理（版本号已变）：返回现在的状态和版本号，请刷新后再看", StaleOut)},
+)
+ADD_RELIEF_PHOTO = Operation(
+    "add_relief_photo",
+    "POST",
+    "/relief/<uuid>/photos",
+    "为救助申请上传一张证明材料照片（按照片 uuid 只存一次）",
+    ok={201: ("已保存", PhotoOut), 200: ("同一照片编号、同一张照片已保存过：返回原照片", PhotoOut)},
+    errors=(400, 401, 403, 404, 409, 413),
+    body=PhotoIn,
+    multipart=True,
+)
+OPERATIONS = (
+    ME,
+    HOUSEHOLDS,
+    HOUSEHOLD,
+    CREATE_VISIT,
+    ADD_PHOTO,
+    CREATE_RELIEF,
+    RELIEF,
+    DECIDE_RELIEF,
+    ADD_RELIEF_PHOTO,
+    OPENAPI,
+)
 
 
 def document(cookie_name: str = "session", operations=OPERATIONS) -> dict:
@@ -157,6 +210,7 @@ def _schemas(operations) -> tuple[dict, dict]:
     inputs = {op.body for op in operations if op.body is not None}
     outputs = {model for op in operations for _, model in op.ok.values() if model is not None}
     outputs |= {InvalidOut if status == 422 else ErrorOut for op in operations for status in op.errors} | {ErrorOut}
+    outputs |= {model for op in operations for _, model in op.error_bodies.values()}
     pairs = [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs]
     pairs.sort(key=lambda pair: (pair[0].__name__, pair[1]))  # a stable document
     refs, top = models_json_schema(pairs, ref_template=REF_TEMPLATE)
@@ -180,7 +234,8 @@ def _operation(operation: Operation, refs: dict) -> dict:
         result["responses"][str(status)] = _response(description, refs.get((model, "serialization")))
     for status in operation.errors:
         model = InvalidOut if status == 422 else ErrorOut
-        result["responses"][str(status)] = _response(ERRORS[status], refs[(model, "serialization")])
+        description, model = operation.error_bodies.get(status, (ERRORS[status], model))
+        result["responses"][str(status)] = _response(description, refs[(model, "serialization")])
     result["responses"]["default"] = _response(OTHER_ERRORS, refs[(ErrorOut, "serialization")])
     if operation.public:
         result["security"] = []

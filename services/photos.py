@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
-from models import Household, Photo, User, Visit
+from models import Household, Photo, ReliefPhoto, User, Visit
 from services import audit
 from services.audit import Actor
 from services.scope import is_in_scope
@@ -173,10 +173,12 @@ def add_photo(
 
 
 def discard_unreferenced(session: Session, folder: Path, sha256: str) -> None:
-    """Remove a photo's files when no row uses them (after a failed commit)."""
-    if session.exec(select(Photo.id).where(Photo.sha256 == sha256)).first() is None:
-        path_for(folder, sha256).unlink(missing_ok=True)
-        path_for(folder, sha256, thumb=True).unlink(missing_ok=True)
+    """Remove a photo's files when neither a visit photo nor an evidence photo uses them (after a failed commit)."""
+    for model in (Photo, ReliefPhoto):  # files are shared by content hash across both
+        if session.exec(select(model.id).where(model.sha256 == sha256)).first() is not None:
+            return
+    path_for(folder, sha256).unlink(missing_ok=True)
+    path_for(folder, sha256, thumb=True).unlink(missing_ok=True)
 
 
 def get_photo_for(session: Session, user: User, photo_id: int) -> Photo:

@@ -115,14 +115,19 @@ def decide(session: Session, actor: Actor, application: ReliefApplication, decis
         raise NotAllowed(why_not)
     comment = (decision.comment or "").strip()[:500] or None
     changes, amount = _changes_for(session, user, application, decision, comment)
+    before = application.state  # read now: the UPDATE in _move also refreshes the object in memory
     _move(session, application, decision.version, changes)
+    if decision.action == "approve" and user.role == "township":
+        # after the move: a second officer waits on the application's row and is told it was handled,
+        # rather than that the money ran out because the first one's draw got there before
+        _draw_reserve(session, application.township_code, amount)
     session.add(
         ReliefEvent(
             application_id=application.id,
             user_id=user.id,
             action=decision.action,
-            from_state=application.state,
-            to_state=changes.get("state", application.state),
+            from_state=before,
+            to_state=changes.get("state", before),
             amount_fen=amount,
             comment=comment,
         )
@@ -180,9 +185,9 @@ def _approval(session, user, application, decision: Decision, comment, now) -> t
     if user.role == "township":
         if amount > approval_limit_fen(session, application.township_code):
             raise NotAllowed("金额超过乡镇审批额度，请报县级审批")
-        _draw_reserve(session, application.township_code, amount)
         if application.urgent:
-            days = fund_for(session, application.township_code).paperwork_days
+            fund = fund_for(session, application.township_code)
+            days = fund.paperwork_days if fund else TownshipFund.model_fields["paperwork_days"].default
             changes["paperwork_due_at"] = now + timedelta(days=days)
     return changes, amount
 
@@ -195,8 +200,9 @@ def _draw_reserve(session: Session, township_code: str, amount: int) -> None:
         .values(balance_fen=TownshipFund.balance_fen - amount)
     )
     if result.rowcount != 1:
-        fund = fund_for(session, township_code)
-        balance = fen_to_yuan(fund.balance_fen) if fund else "0.00"
+        # a fresh read: the fund object in the session may predate another officer's committed draw
+        left = session.exec(select(TownshipFund.balance_fen).where(TownshipFund.area_code == township_code)).first()
+        balance = fen_to_yuan(left or 0)
         raise ReliefError(f"乡镇备用金余额不足：还剩 {balance} 元，不够批准这笔救助")
 
 

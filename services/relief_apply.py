@@ -11,12 +11,13 @@ from models import Need, Person, ReliefApplication, User
 from services import audit
 from services.audit import Actor
 from services.households import get_household_for
-from services.relief import Decision, ReliefError, decide, township_of
-from services.relief_rules import REASONS, AmountError, yuan_to_fen
+from services.relief import Decision, NotAllowed, ReliefError, StaleVersion, decide, township_of
+from services.relief_rules import REASONS, STATES, AmountError, yuan_to_fen
 from services.schemas import ReliefIn
 from services.scope import is_in_scope
 
 RAISERS = ("assistant", "township")
+EDITABLE = ("draft", "returned")
 
 
 class ReliefConflict(ValueError):
@@ -36,7 +37,7 @@ def create_application(session: Session, actor: Actor, payload: ReliefIn) -> tup
     if existing is not None:
         return _replay(session, actor.user, existing, digest), False
     if actor.user.role not in RAISERS:
-        raise ReliefError("只有村协理员和乡镇经办员可以提出临时救助申请")
+        raise NotAllowed("只有村协理员和乡镇经办员可以提出临时救助申请")
     household = get_household_for(session, actor.user, payload.household_id)
     if household.status != "active":
         raise ReliefError("这户已退出在册，不能再申请")
@@ -92,3 +93,39 @@ def _need_of(session: Session, household_id: int, need_id: int | None) -> int | 
         return None
     need = session.get(Need, need_id)
     return need.id if need is not None and need.household_id == household_id else None
+
+
+def can_edit(user: User, application: ReliefApplication) -> bool:
+    """Tell whether the user may change the application: its creator, while it is a draft or was returned."""
+    return application.created_by_id == user.id and application.state in EDITABLE
+
+
+def update_application(
+    session: Session, actor: Actor, application: ReliefApplication, payload: ReliefIn, version: int
+) -> ReliefApplication:
+    """Change a draft or returned application's content (its creator only), then submit it unless kept a draft."""
+    if version != application.version:
+        raise StaleVersion(f"这份申请已被处理，现在是“{STATES[application.state]}”，请刷新后再看")
+    if not can_edit(actor.user, application):
+        raise NotAllowed("只有提出申请的人可以修改草稿或退回的申请")
+    person = session.get(Person, payload.person_id)
+    if person is None or person.household_id != application.household_id:
+        raise ReliefError("请选择这户家庭里的成员")
+    if payload.reason not in REASONS:
+        raise ReliefError("请选择救助原因")
+    try:
+        amount = yuan_to_fen(payload.amount_yuan)
+    except AmountError as problem:
+        raise ReliefError(str(problem)) from None
+    application.person_id = person.id
+    application.reason = payload.reason
+    application.circumstances = payload.circumstances.strip()
+    application.amount_requested_fen = amount
+    application.payment_form = payload.payment_form
+    application.urgent = payload.urgent
+    session.add(application)
+    session.flush()
+    audit.record(session, actor, "relief.edited", application, amount_fen=amount, urgent=payload.urgent)
+    if payload.submit:
+        decide(session, actor, application, Decision(action="submit", version=application.version))
+    return application

@@ -241,12 +241,13 @@ FIELD_WORDS = {
 }
 
 
-def validation_messages(error) -> list[dict]:
+def validation_messages(error, words: dict[str, str] | None = None) -> list[dict]:
     """Turn a pydantic ValidationError into [{"field": "checklist.water", "message": "…"}] in Chinese."""
+    vocabulary = FIELD_WORDS | (words or {})  # a form may name a field its own way (uuid: 申请编号)
     messages = []
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"])
-        word = next((FIELD_WORDS[str(p)] for p in reversed(item["loc"]) if str(p) in FIELD_WORDS), path)
+        word = next((vocabulary[str(p)] for p in reversed(item["loc"]) if str(p) in vocabulary), path)
         kind = item["type"]
         if kind == "value_error":
             text = str(item.get("ctx", {}).get("error", item["msg"]))
@@ -262,6 +263,25 @@ def validation_messages(error) -> list[dict]:
             text = f"{word}的格式不对"
         messages.append({"field": path, "message": text})
     return messages
+
+
+RELIEF_WORDS = {
+    "uuid": "申请编号",
+    "household_id": "住户",
+    "person_id": "困难人员",
+    "reason": "救助原因",
+    "circumstances": "困难情况",
+    "amount_yuan": "金额",
+    "payment_form": "发放方式",
+    "urgent": "是否紧急",
+    "need_id": "诉求",
+    "submit": "是否提交",
+    "action": "操作",
+    "version": "版本号",
+    "comment": "意见",
+    "payment_method": "发放方式",
+    "payment_reference": "发放凭证号",
+}
 
 
 class ReliefIn(Strict):
@@ -320,3 +340,19 @@ class ReliefOut(BaseModel):
     paperwork_due_at: datetime | None
     allowed_actions: list[str]
     history: list[ReliefEventOut]
+    reason_label: str = ""
+    circumstances: str = ""
+    decided_level: str | None = None
+    paperwork_done_at: datetime | None = None
+    paid_at: datetime | None = None
+    payment_method: str | None = None
+    payment_reference: str | None = None
+    photos: list[PhotoOut] = Field(default_factory=list, description="证明材料照片")
+
+
+class StaleOut(ErrorOut):
+    """A decision on a version someone else already moved on: the application as it is now."""
+
+    state: str
+    state_label: str
+    version: int

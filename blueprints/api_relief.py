@@ -1,0 +1,188 @@
+"""JSON API for temporary relief: raise, read, decide and add evidence photos (routes on the api blueprint).
+
+Every refused transition rolls the session back: the reserve may have been drawn before a later check failed.
+"""
+
+from flask import jsonify, request, url_for
+from flask_login import current_user
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from blueprints import actor
+from blueprints.api import error, photo_folder, route
+from db import get_session
+from models import ReliefApplication
+from services import openapi, photos, relief, relief_apply, relief_photos, visits
+from services.needs import user_names
+from services.relief_rules import REASONS, STATES, fen_to_yuan
+from services.schemas import (
+    RELIEF_WORDS,
+    DecisionIn,
+    PhotoIn,
+    PhotoOut,
+    ReliefEventOut,
+    ReliefIn,
+    ReliefOut,
+    StaleOut,
+    validation_messages,
+)
+
+
+def relief_out(session: Session, application: ReliefApplication) -> dict:
+    """Serialise an application with what the signed-in user may do next, its history and its photos."""
+    events = relief.history(session, application)
+    names = user_names(session, {event.user_id for event in events})
+    return ReliefOut(
+        id=application.id,
+        uuid=application.uuid,
+        household_id=application.household_id,
+        person_id=application.person_id,
+        reason=application.reason,
+        reason_label=REASONS.get(application.reason, application.reason),
+        circumstances=application.circumstances,
+        amount_requested_yuan=fen_to_yuan(application.amount_requested_fen),
+        amount_approved_yuan=fen_to_yuan(application.amount_approved_fen) or None,
+        payment_form=application.payment_form,
+        urgent=application.urgent,
+        state=application.state,
+        state_label=STATES[application.state],
+        version=application.version,
+        decided_level=application.decided_level,
+        paperwork_due_at=application.paperwork_due_at,
+        paperwork_done_at=application.paperwork_done_at,
+        paid_at=application.paid_at,
+        payment_method=application.payment_method,
+        payment_reference=application.payment_reference,
+        allowed_actions=relief.allowed_actions(session, current_user, application),
+        history=[_event_out(event, names) for event in events],
+        photos=[relief_photo_out(photo) for photo in relief_photos.photos_of(session, application)],
+    ).model_dump(mode="json")
+
+
+def _event_out(event, names: dict) -> ReliefEventOut:
+    return ReliefEventOut(
+        at=event.at,
+        user=names.get(event.user_id, ""),
+        action=event.action,
+        from_state=event.from_state,
+        to_state=event.to_state,
+        amount_yuan=fen_to_yuan(event.amount_fen) or None,
+        comment=event.comment,
+    )
+
+
+def relief_photo_out(photo) -> dict:
+    """Serialise an evidence photo with its access-checked URLs."""
+    return PhotoOut(
+        uuid=photo.uuid,
+        caption=photo.caption,
+        width=photo.width,
+        height=photo.height,
+        size_bytes=photo.size_bytes,
+        url=url_for("photos.relief_show", photo_id=photo.id),
+        thumb_url=url_for("photos.relief_thumb", photo_id=photo.id),
+    ).model_dump(mode="json")
+
+
+def _invalid(problem: ValidationError):
+    return error(422, "invalid", "提交的内容有误，请检查标红的项目", fields=validation_messages(problem, RELIEF_WORDS))
+
+
+def _refused(session: Session, problem: relief.ReliefError):
+    """Undo everything the refused transition did and say why: 403 not allowed, 400 otherwise."""
+    session.rollback()
+    if isinstance(problem, relief.NotAllowed):
+        return error(403, "not_allowed", str(problem))
+    return error(400, "relief_refused", str(problem))
+
+
+@route(openapi.CREATE_RELIEF)
+def create_relief():
+    """Raise an application once: 201 created, 200 the same application again, 409 the UUID with other content."""
+    try:
+        payload = ReliefIn.model_validate(request.get_json(silent=True) or {})
+    except ValidationError as problem:
+        return _invalid(problem)
+    session = get_session()
+    try:
+        application, created = relief_apply.create_application(session, actor(), payload)
+    except relief_apply.ReliefConflict as problem:
+        session.rollback()
+        return error(409, "relief_conflict", str(problem))
+    except relief.ReliefError as problem:
+        return _refused(session, problem)
+    session.commit()
+    return jsonify(relief_out(session, application)), (201 if created else 200)
+
+
+@route(openapi.RELIEF)
+def relief_detail(application_id: int):
+    """Show one application in scope, with the actions the caller may take now."""
+    session = get_session()
+    return relief_out(session, relief.get_application_for(session, current_user, application_id))
+
+
+@route(openapi.DECIDE_RELIEF)
+def decide_relief(application_id: int):
+    """Make one decision on the version the officer saw; a stale version answers 409 with the state now."""
+    session = get_session()
+    application = relief.get_application_for(session, current_user, application_id)
+    try:
+        payload = DecisionIn.model_validate(request.get_json(silent=True) or {})
+    except ValidationError as problem:
+        return _invalid(problem)
+    try:
+        relief.decide(session, actor(), application, relief.Decision(**payload.model_dump()))
+    except relief.StaleVersion as problem:
+        session.rollback()
+        return _stale(session, application_id, str(problem))
+    except relief.ReliefError as problem:
+        return _refused(session, problem)
+    session.commit()
+    return relief_out(session, application)
+
+
+def _stale(session: Session, application_id: int, message: str):
+    current = relief.get_application_for(session, current_user, application_id)
+    body = StaleOut(
+        error="stale_version",
+        message=message,
+        state=current.state,
+        state_label=STATES[current.state],
+        version=current.version,
+    )
+    return jsonify(body.model_dump(mode="json")), 409
+
+
+@route(openapi.ADD_RELIEF_PHOTO)
+def add_relief_photo(uuid: str):
+    """Add one evidence photo (multipart: file, uuid, caption); a replayed photo UUID answers 200."""
+    session = get_session()
+    application = relief_photos.get_application_by_uuid_for(session, current_user, uuid)
+    upload = request.files.get("file")
+    photo_uuid = (request.form.get("uuid") or "").strip()
+    if upload is None or not visits.looks_like_uuid(photo_uuid):
+        return error(400, "invalid", "请同时提交照片文件（file）和照片编号（uuid）")
+    caption = (request.form.get("caption") or "").strip()[:32] or None
+    try:
+        form = PhotoIn(file=upload.read(), uuid=photo_uuid, caption=caption)
+    except ValidationError as problem:
+        return error(400, "invalid", "；".join(m["message"] for m in validation_messages(problem)))
+    folder = photo_folder()
+    try:
+        photo, created = relief_photos.add_relief_photo(
+            session, actor(), application, uuid=photo_uuid, caption=form.caption, data=form.file, folder=folder
+        )
+    except relief.NotAllowed as problem:
+        return _refused(session, problem)
+    except photos.PhotoError as problem:
+        return error(400, "photo_refused", str(problem))
+    except photos.PhotoConflict as problem:
+        return error(409, "photo_conflict", str(problem))
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        photos.discard_unreferenced(session, folder, photo.sha256)  # no row, no file
+        raise
+    return jsonify(relief_photo_out(photo)), (201 if created else 200)
