@@ -3,11 +3,12 @@
 import hashlib
 import json
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
-from models import Need, Person, ReliefApplication, User
+from models import Need, Person, ReliefApplication, User, utcnow
 from services import audit
 from services.audit import Actor
 from services.households import get_household_for
@@ -117,14 +118,24 @@ def update_application(
         amount = yuan_to_fen(payload.amount_yuan)
     except AmountError as problem:
         raise ReliefError(str(problem)) from None
-    application.person_id = person.id
-    application.reason = payload.reason
-    application.circumstances = payload.circumstances.strip()
-    application.amount_requested_fen = amount
-    application.payment_form = payload.payment_form
-    application.urgent = payload.urgent
-    session.add(application)
-    session.flush()
+    fields = {
+        "person_id": person.id,
+        "reason": payload.reason,
+        "circumstances": payload.circumstances.strip(),
+        "amount_requested_fen": amount,
+        "payment_form": payload.payment_form,
+        "urgent": payload.urgent,
+    }
+    # the same version check as every transition: two edits of one draft at once cannot both land
+    result = session.execute(
+        update(ReliefApplication)
+        .where(ReliefApplication.id == application.id, ReliefApplication.version == version)
+        .values(**fields, version=version + 1, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise StaleVersion("这份申请刚被别人改过，请刷新后再看")
+    session.refresh(application)
     audit.record(session, actor, "relief.edited", application, amount_fen=amount, urgent=payload.urgent)
     if payload.submit:
         decide(session, actor, application, Decision(action="submit", version=application.version))
