@@ -75,3 +75,11 @@ def test_me_offers_card_printing_to_township_officers_only(as_user, client, worl
     client.post("/logout")
     login(client, world.township)
     assert "打印户卡" in client.get("/me").get_data(as_text=True)
+
+
+def test_officers_without_the_scan_tab_find_the_scanner_on_the_home_page(as_user, client, world):
+    assert 'href="/scan/"' in as_user("assistant_a").get("/").get_data(as_text=True)  # the tab
+    client.post("/logout")
+    login(client, world.township)
+    page = client.get("/").get_data(as_text=True)
+    assert "扫户卡，打开这户" in page and 'href="/relief/"' in page
