@@ -5,9 +5,8 @@
   var box = document.querySelector("[data-relief-photos]");
   if (!box) return;
 
-  var LONG_EDGE = 1280;
-  var TARGET_BYTES = 300 * 1024;
-  var QUALITIES = [0.7, 0.6, 0.5];
+  var uuid4 = window.DoudiPhotos.uuid4;
+  var shrink = window.DoudiPhotos.shrink;
   var TIMEOUT_MS = 180000;  // 300 KB over a weak 2G link
 
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -16,51 +15,6 @@
   var problem = document.querySelector("[data-relief-photo-error]");
   var idle = status.textContent;
   var waiting = [];  // {uuid, blob}: kept across failures so a retry sends the same photo UUIDs
-
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
-    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
-  }
-
-  function decode(file) {  // the browser applies EXIF orientation when decoding: do not rotate again
-    if (!window.createImageBitmap) return decodeWithImg(file);
-    return createImageBitmap(file, { imageOrientation: "from-image" })
-      .catch(function () { return createImageBitmap(file); })
-      .catch(function () { return decodeWithImg(file); });
-  }
-
-  function decodeWithImg(file) {
-    return new Promise(function (resolve, reject) {
-      var img = new Image();
-      var url = URL.createObjectURL(file);
-      img.onload = function () { URL.revokeObjectURL(url); resolve(img); };
-      img.onerror = function () { URL.revokeObjectURL(url); reject(new Error("not an image")); };
-      img.src = url;
-    });
-  }
-
-  function shrink(file) {
-    return decode(file).then(function (image) {
-      var scale = Math.min(1, LONG_EDGE / Math.max(image.width, image.height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(image.width * scale);
-      canvas.height = Math.round(image.height * scale);
-      canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
-      if (image.close) image.close();  // a 12-megapixel bitmap is 48 MB: give it back at once
-      var tries = QUALITIES.slice();
-      function encode() {
-        return new Promise(function (resolve, reject) {
-          canvas.toBlob(function (blob) { return blob ? resolve(blob) : reject(new Error("encode failed")); },
-            "image/jpeg", tries.shift());
-        }).then(function (blob) { return blob.size > TARGET_BYTES && tries.length ? encode() : blob; });
-      }
-      return encode();
-    });
-  }
 
   function upload(photo) {
     return new Promise(function (resolve) {

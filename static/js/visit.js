@@ -5,9 +5,6 @@
   var form = document.querySelector("[data-visit-form]");
   if (!form) return;
 
-  var LONG_EDGE = 1280;
-  var TARGET_BYTES = 300 * 1024;
-  var QUALITIES = [0.7, 0.6, 0.5];
   var VISIT_TIMEOUT_MS = 60000;
   var PHOTO_TIMEOUT_MS = 180000;  // 300 KB over a weak 2G link
   var NETWORK_MESSAGE = "网络不通，内容都还在，请点“重新提交”";
@@ -32,14 +29,8 @@
 
   // ---- helpers ----
 
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
-    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
-  }
+  var uuid4 = window.DoudiPhotos.uuid4;
+  var shrink = window.DoudiPhotos.shrink;
 
   function checked(name) {
     var input = form.querySelector('input[name="' + name + '"]:checked');
@@ -98,48 +89,6 @@
   }
 
   // ---- photos: shrink on the phone (the browser applies EXIF orientation when decoding: do not rotate again) ----
-
-  function decode(file) {
-    if (!window.createImageBitmap) return decodeWithImg(file);
-    return createImageBitmap(file, { imageOrientation: "from-image" })
-      .catch(function () { return createImageBitmap(file); })
-      .catch(function () { return decodeWithImg(file); });
-  }
-
-  function decodeWithImg(file) {
-    return new Promise(function (resolve, reject) {
-      var img = new Image();
-      var url = URL.createObjectURL(file);
-      img.onload = function () { URL.revokeObjectURL(url); resolve(img); };
-      img.onerror = function () { URL.revokeObjectURL(url); reject(new Error("not an image")); };
-      img.src = url;
-    });
-  }
-
-  function toBlob(canvas, quality) {
-    return new Promise(function (resolve, reject) {
-      canvas.toBlob(function (blob) { return blob ? resolve(blob) : reject(new Error("encode failed")); }, "image/jpeg", quality);
-    });
-  }
-
-  function shrink(file) {
-    return decode(file).then(function (image) {
-      var width = image.width, height = image.height;
-      var scale = Math.min(1, LONG_EDGE / Math.max(width, height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(width * scale);
-      canvas.height = Math.round(height * scale);
-      canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
-      if (image.close) image.close();  // a 12-megapixel bitmap is 48 MB: give it back at once
-      var tries = QUALITIES.slice();
-      function encode() {
-        return toBlob(canvas, tries.shift()).then(function (blob) {
-          return blob.size > TARGET_BYTES && tries.length ? encode() : blob;
-        });
-      }
-      return encode();
-    });
-  }
 
   function countPhotos() {
     form.querySelector("[data-photo-count]").textContent = String(photos.length);
