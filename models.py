@@ -183,6 +183,8 @@ class Visit(SQLModel, table=True):
     __table_args__ = (
         Index("ix_visit_household_at", "household_id", "visited_at"),
         Index("ix_visit_area_at", "area_code", "visited_at"),
+        # coverage: which households had a survey visit inside a campaign window
+        Index("ix_visit_kind_at_household", "kind", "visited_at", "household_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -326,3 +328,16 @@ class TownshipFund(SQLModel, table=True):
     reserve_fen: int = 0
     balance_fen: int = 0
     paperwork_days: int = 5  # urgent cases: days to complete the paperwork after the money
+
+
+class Campaign(SQLModel, table=True):
+    """A revisit campaign (排查专项): every active household in scope is to be visited within the window."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    start_date: date
+    end_date: date
+    statistics_due: date | None = None  # the statistics table (附表)
+    report_due: date | None = None  # the four-part work report
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,130 @@
+"""Campaign coverage (不漏一户一人): households and persons due and visited, per child area, in set-based SQL."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+from werkzeug.exceptions import NotFound
+
+from models import Area, Campaign, Household, Person, User, Visit
+from services.scope import PREFIX_LENGTH, area_level, code_range, is_in_scope, where_in_scope
+
+CHINA = timezone(timedelta(hours=8))
+CHILD_PREFIX = {1: 6, 2: 9, 3: 12, 4: 12}  # city → counties, county → townships, township → villages
+
+
+@dataclass
+class Tally:
+    """Due and visited counts for one area."""
+
+    code: str
+    name: str
+    households_due: int = 0
+    households_visited: int = 0
+    persons_due: int = 0
+    persons_visited: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.households_visited / self.households_due if self.households_due else 1.0
+
+    @property
+    def households_missing(self) -> int:
+        return self.households_due - self.households_visited
+
+
+@dataclass
+class Coverage:
+    """An area's totals and its child areas' rows."""
+
+    total: Tally
+    children: list[Tally] = field(default_factory=list)
+
+
+def window(campaign: Campaign) -> tuple[datetime, datetime]:
+    """Return the campaign's window in UTC: from its first day 00:00 to after its last day, China time."""
+    start = datetime.combine(campaign.start_date, time(), CHINA)
+    end = datetime.combine(campaign.end_date + timedelta(days=1), time(), CHINA)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _visited_households(campaign: Campaign):
+    """Return a subquery of the households with a survey visit inside the campaign window."""
+    start, end = window(campaign)
+    query = select(Visit.household_id).where(Visit.kind == "survey", Visit.visited_at >= start, Visit.visited_at < end)
+    return query.distinct().subquery()
+
+
+def check_area(session: Session, user: User, area_code: str) -> Area:
+    """Return the area if the user may see its coverage; otherwise 404."""
+    area = session.get(Area, area_code)
+    if area is None or not is_in_scope(user, area_code):
+        raise NotFound()
+    return area
+
+
+def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Coverage:
+    """Count due and visited households and persons under an area, grouped by its child areas, in two queries."""
+    low, high = code_range(area.code[: PREFIX_LENGTH[area_level(area.code)]])
+    child = func.substr(Household.area_code, 1, CHILD_PREFIX[area.level]).label("child")
+    visited = _visited_households(campaign)
+    where = (
+        where_in_scope(user, Household.area_code),
+        Household.area_code >= low,
+        Household.area_code <= high,
+        Household.status == "active",
+    )
+    household_rows = session.exec(
+        select(child, func.count(Household.id), func.count(visited.c.household_id))
+        .select_from(Household)
+        .outerjoin(visited, visited.c.household_id == Household.id)
+        .where(*where)
+        .group_by(child)
+    ).all()
+    person_rows = session.exec(
+        select(child, func.count(Person.id), func.count(visited.c.household_id))
+        .select_from(Person)
+        .join(Household, Household.id == Person.household_id)
+        .outerjoin(visited, visited.c.household_id == Household.id)
+        .where(*where)
+        .group_by(child)
+    ).all()
+    codes = {prefix.ljust(12, "0") for prefix, _due, _seen in household_rows}
+    names = dict(session.exec(select(Area.code, Area.name).where(Area.code.in_(codes))).all()) if codes else {}
+    rows = {p: Tally(p.ljust(12, "0"), names.get(p.ljust(12, "0"), p), due, seen) for p, due, seen in household_rows}
+    for prefix, due, seen in person_rows:
+        rows[prefix].persons_due, rows[prefix].persons_visited = due, seen
+    children = sorted(rows.values(), key=lambda t: t.code)
+    total = Tally(area.code, area.name)
+    for row in children:
+        total.households_due += row.households_due
+        total.households_visited += row.households_visited
+        total.persons_due += row.persons_due
+        total.persons_visited += row.persons_visited
+    return Coverage(total=total, children=children if area.level < 4 else [])
+
+
+def missing_households(user: User, campaign: Campaign, area: Area):
+    """Return a select() of the active households under the area not yet visited in the campaign: 还差 N 户."""
+    low, high = code_range(area.code[: PREFIX_LENGTH[area_level(area.code)]])
+    start, end = window(campaign)
+    seen = (
+        select(Visit.id)
+        .where(Visit.household_id == Household.id, Visit.kind == "survey")
+        .where(Visit.visited_at >= start, Visit.visited_at < end)
+        .exists()
+    )
+    return (
+        select(Household)
+        .where(where_in_scope(user, Household.area_code), Household.area_code >= low, Household.area_code <= high)
+        .where(Household.status == "active", ~seen)
+        .order_by(Household.area_code, Household.household_no)
+    )
+
+
+def active_campaign(session: Session, today: date | None = None) -> Campaign | None:
+    """Return the campaign whose window holds today (China time), if any."""
+    today = today or datetime.now(CHINA).date()
+    query = select(Campaign).where(Campaign.start_date <= today, Campaign.end_date >= today)
+    return session.exec(query.order_by(Campaign.start_date.desc())).first()
