@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         areas,
         auth,
         cards,
+        coverage,
         households,
         imports,
         main,
@@ -66,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     modules = (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs)
-    for module in (*modules, relief, relief_overview):
+    for module in (*modules, relief, relief_overview, coverage):
         app.register_blueprint(module.bp)
 
     from commands import register_commands

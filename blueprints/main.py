@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from db import get_session
 from extensions import limiter
-from services import areas, funds, households, needs, relief_overview, schedule, users
+from services import areas, coverage, funds, households, needs, relief_overview, schedule, users
 from services.cards import PRINT_ROLES
 
 bp = Blueprint("main", __name__)
@@ -28,12 +28,16 @@ def home():
         due = schedule.due_visits(session, current_user)
         if current_user.role == "township":
             loads = schedule.load_per_assistant(session, current_user, due)[:HOME_LOADS]
+    campaign = coverage.active_campaign(session)
+    campaign_total = coverage.coverage(session, current_user, campaign, area).total if campaign else None
     return render_template(
         "main/home.html",
         area=area,
         counts=counts,
         due=due,
         loads=loads,
+        campaign=campaign,
+        campaign_total=campaign_total,
         open_needs=needs.count_unresolved(session, current_user) if needs.can_change(current_user) else None,
         can_import=current_user.role in IMPORT_ROLES,
     )
