@@ -290,4 +290,4 @@ def add_photo(uuid: str):
     return jsonify(photo_out(photo)), (201 if created else 200)
 
 
-from blueprints import api_relief  # noqa: E402, F401  (its routes register on this blueprint)
+from blueprints import api_coverage, api_relief  # noqa: E402, F401  (their routes register on this blueprint)

@@ -17,7 +17,7 @@ CAMPAIGN_ROLES = ("city", "admin")
 PAGE_SIZE = 30
 
 
-def _campaign() -> Campaign:
+def campaign_from_request() -> Campaign:
     """Return the campaign named in ?campaign=, else the one running today, else 404."""
     session = get_session()
     raw = request.args.get("campaign", "")
@@ -35,7 +35,10 @@ def index():
     campaigns = list(session.exec(select(Campaign).order_by(Campaign.start_date.desc())))
     if not campaigns:
         return render_template("coverage/none.html", can_create=current_user.role in CAMPAIGN_ROLES)
-    campaign = _campaign() if request.args.get("campaign") else coverage.active_campaign(session) or campaigns[0]
+    if request.args.get("campaign"):
+        campaign = campaign_from_request()
+    else:  # today's campaign, else the latest one
+        campaign = coverage.active_campaign(session) or campaigns[0]
     area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
     result = coverage.coverage(session, current_user, campaign, area)
     return render_template(
@@ -54,7 +57,7 @@ def index():
 def missing():
     """List the households of an area not yet visited in the campaign (还差 N 户)."""
     session = get_session()
-    campaign = _campaign()
+    campaign = campaign_from_request()
     area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
     page = page_number()
     query = coverage.missing_households(current_user, campaign, area)

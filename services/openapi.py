@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from services.schemas import (
+    CoverageOut,
     DecisionIn,
     ErrorOut,
     HouseholdListOut,
@@ -157,8 +158,21 @@ ADD_RELIEF_PHOTO = Operation(
     body=PhotoIn,
     multipart=True,
 )
+COVERAGE = Operation(
+    "coverage",
+    "GET",
+    "/coverage",
+    "排查专项的覆盖情况：应排查/已排查的户数和人数，按下一级地区分行",
+    ok={200: ("覆盖情况", CoverageOut)},
+    errors=(401, 403, 404),
+    query=(
+        Query("campaign", "排查专项编号（默认为今天所在的专项）", {"type": "integer"}),
+        Query("area", "12 位区划代码（默认为本人所在地区）"),
+    ),
+)
 OPERATIONS = (
     ME,
+    COVERAGE,
     HOUSEHOLDS,
     HOUSEHOLD,
     CREATE_VISIT,

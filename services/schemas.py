@@ -356,3 +356,27 @@ class StaleOut(ErrorOut):
     state: str
     state_label: str
     version: int
+
+
+class AreaOut(BaseModel):
+    """An area in a coverage answer."""
+
+    code: str
+    name: str
+
+
+class CoverageCounts(BaseModel):
+    """Households and persons due and visited in a campaign, for one area."""
+
+    area: AreaOut
+    households_due: int
+    households_visited: int
+    persons_due: int
+    persons_visited: int
+
+
+class CoverageOut(CoverageCounts):
+    """A campaign's coverage for an area, with one row per child area (empty for a village)."""
+
+    campaign_id: int
+    children: list[CoverageCounts]

@@ -115,3 +115,18 @@ def test_campaign_window_must_not_run_backwards(as_user, session):
 
 def test_only_the_city_creates_campaigns(as_user):
     assert as_user("county").get("/coverage/campaigns/new").status_code == 403
+
+
+def test_coverage_api_answers_the_same_numbers_as_the_page(as_user, running):
+    client = as_user("township")
+    answer = client.get("/api/v1/coverage").json
+    assert answer["campaign_id"] == running.id and answer["area"]["code"] == TOWNSHIP
+    assert (answer["households_due"], answer["households_visited"]) == (3, 1)
+    assert {row["area"]["name"]: row["households_visited"] for row in answer["children"]} == {"碗窑村": 1, "勐准村": 0}
+    assert "已排查 1 / 3 户" in text(client.get("/coverage/"))
+
+
+def test_coverage_api_keeps_to_scope(as_user, running):
+    client = as_user("assistant_a")
+    assert client.get("/api/v1/coverage", query_string={"area": TOWNSHIP}).status_code == 404
+    assert client.get("/api/v1/coverage").json["households_due"] == 2
