@@ -90,18 +90,25 @@ def create_user_command(username, role, area_code, password, display_name, phone
 @click.option("--households", default=200, show_default=True, help="how many households to make")
 @click.option("--seed", default=1, show_default=True, help="same seed, same data")
 @click.option("--password", default="doudi-demo", show_default=True, help="password of the demo accounts")
-def seed_demo_command(households, seed, password):
-    """Create deterministic synthetic households and the demo accounts."""
-    from services import demo  # imported here: only the demo commands need it
+@click.option("--visits", default=0, show_default=True, help="how many visits to add over all active households")
+@click.option("--campaign/--no-campaign", default=True, help="with --visits: a third are demo campaign surveys")
+def seed_demo_command(households, seed, password, visits, campaign):
+    """Create deterministic synthetic households, visits and the demo accounts."""
+    from services import demo, demo_visits  # imported here: only the demo commands need them
 
     migrate_and_load_areas()
     with cli_session() as session:
         try:
             result = demo.seed_demo(session, CLI, households=households, seed=seed, password=password)
+            made = f"已生成 {result.households} 户、{result.persons} 人的演示数据"
+            click.echo(f"{made}（种子 {seed}，用时 {result.seconds:.1f} 秒）")
+            if visits:
+                survey = demo_visits.ensure_campaign(session, CLI) if campaign else None
+                done = demo_visits.seed_visits(session, CLI, visits=visits, seed=seed, campaign=survey)
+                where = f"，其中「{survey.name}」排查回访 {done.survey_visits} 次" if survey else ""
+                click.echo(f"已生成 {done.visits} 次走访{where}（用时 {done.seconds:.1f} 秒）")
         except demo.DemoError as error:
             raise click.ClickException(str(error)) from None
-        made = f"已生成 {result.households} 户、{result.persons} 人的演示数据"
-        click.echo(f"{made}（种子 {seed}，用时 {result.seconds:.1f} 秒）")
         click.echo("演示账号：\n" + "\n".join(demo.login_lines(session, password)))
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
@@ -50,10 +50,9 @@ def window(campaign: Campaign) -> tuple[datetime, datetime]:
 
 
 def _visited_households(campaign: Campaign):
-    """Return a subquery of the households with a survey visit inside the campaign window."""
+    """Return a select() of the households with a survey visit inside the campaign window."""
     start, end = window(campaign)
-    query = select(Visit.household_id).where(Visit.kind == "survey", Visit.visited_at >= start, Visit.visited_at < end)
-    return query.distinct().subquery()
+    return select(Visit.household_id).where(Visit.kind == "survey", Visit.visited_at >= start, Visit.visited_at < end)
 
 
 def check_area(session: Session, user: User, area_code: str) -> Area:
@@ -68,7 +67,9 @@ def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Co
     """Count due and visited households and persons under an area, grouped by its child areas, in two queries."""
     low, high = code_range(area.code[: PREFIX_LENGTH[area_level(area.code)]])
     child = func.substr(Household.area_code, 1, CHILD_PREFIX[area.level]).label("child")
-    visited = _visited_households(campaign)
+    # IN (subquery) is computed once by both databases; an outer join to it was rescanned per household
+    # by SQLite whenever the planner had no statistics (a database that only grows through the app).
+    seen = func.count(case((Household.id.in_(_visited_households(campaign)), 1)))
     where = (
         where_in_scope(user, Household.area_code),
         Household.area_code >= low,
@@ -76,17 +77,12 @@ def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Co
         Household.status == "active",
     )
     household_rows = session.exec(
-        select(child, func.count(Household.id), func.count(visited.c.household_id))
-        .select_from(Household)
-        .outerjoin(visited, visited.c.household_id == Household.id)
-        .where(*where)
-        .group_by(child)
+        select(child, func.count(Household.id), seen).select_from(Household).where(*where).group_by(child)
     ).all()
     person_rows = session.exec(
-        select(child, func.count(Person.id), func.count(visited.c.household_id))
+        select(child, func.count(Person.id), seen)
         .select_from(Person)
         .join(Household, Household.id == Person.household_id)
-        .outerjoin(visited, visited.c.household_id == Household.id)
         .where(*where)
         .group_by(child)
     ).all()
