@@ -263,6 +263,14 @@ def add_photo(uuid: str):
     """Add one photo (multipart: file, uuid, caption) to a visit; a replayed photo UUID answers 200."""
     session = get_session()
     visit = visits.get_visit_by_uuid_for(session, current_user, uuid)
+    return photo_upload(session, lambda **fields: photos.add_photo(session, actor(), visit, **fields), photo_out)
+
+
+def photo_upload(session, store, serialise):
+    """Check a multipart photo upload, store it through `store`, commit, and answer 201, or 200 for a replay.
+
+    Shared by visit photos and relief evidence; `store(uuid=, caption=, data=, folder=)` returns (photo, created).
+    """
     upload = request.files.get("file")
     photo_uuid = (request.form.get("uuid") or "").strip()
     if upload is None or not visits.looks_like_uuid(photo_uuid):
@@ -274,9 +282,7 @@ def add_photo(uuid: str):
         return error(400, "invalid", "；".join(m["message"] for m in validation_messages(problem)))
     folder = photo_folder()
     try:
-        photo, created = photos.add_photo(
-            session, actor(), visit, uuid=photo_uuid, caption=form.caption, data=form.file, folder=folder
-        )
+        photo, created = store(uuid=photo_uuid, caption=form.caption, data=form.file, folder=folder)
     except photos.PhotoError as problem:
         return error(400, "photo_refused", str(problem))
     except photos.PhotoConflict as problem:
@@ -287,7 +293,7 @@ def add_photo(uuid: str):
         session.rollback()
         photos.discard_unreferenced(session, folder, photo.sha256)  # no row, no file
         raise
-    return jsonify(photo_out(photo)), (201 if created else 200)
+    return jsonify(serialise(photo)), (201 if created else 200)
 
 
 from blueprints import api_coverage, api_relief  # noqa: E402, F401  (their routes register on this blueprint)

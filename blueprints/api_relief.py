@@ -9,16 +9,15 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from blueprints import actor
-from blueprints.api import error, photo_folder, route
+from blueprints.api import error, photo_upload, route
 from db import get_session
 from models import ReliefApplication
-from services import openapi, photos, relief, relief_apply, relief_photos, visits
+from services import openapi, relief, relief_apply, relief_photos
 from services.needs import user_names
 from services.relief_rules import REASONS, STATES, fen_to_yuan
 from services.schemas import (
     RELIEF_WORDS,
     DecisionIn,
-    PhotoIn,
     PhotoOut,
     ReliefEventOut,
     ReliefIn,
@@ -159,30 +158,11 @@ def add_relief_photo(uuid: str):
     """Add one evidence photo (multipart: file, uuid, caption); a replayed photo UUID answers 200."""
     session = get_session()
     application = relief_photos.get_application_by_uuid_for(session, current_user, uuid)
-    upload = request.files.get("file")
-    photo_uuid = (request.form.get("uuid") or "").strip()
-    if upload is None or not visits.looks_like_uuid(photo_uuid):
-        return error(400, "invalid", "请同时提交照片文件（file）和照片编号（uuid）")
-    caption = (request.form.get("caption") or "").strip()[:32] or None
+
+    def store(**fields):
+        return relief_photos.add_relief_photo(session, actor(), application, **fields)
+
     try:
-        form = PhotoIn(file=upload.read(), uuid=photo_uuid, caption=caption)
-    except ValidationError as problem:
-        return error(400, "invalid", "；".join(m["message"] for m in validation_messages(problem)))
-    folder = photo_folder()
-    try:
-        photo, created = relief_photos.add_relief_photo(
-            session, actor(), application, uuid=photo_uuid, caption=form.caption, data=form.file, folder=folder
-        )
+        return photo_upload(session, store, relief_photo_out)
     except relief.NotAllowed as problem:
         return _refused(session, problem)
-    except photos.PhotoError as problem:
-        return error(400, "photo_refused", str(problem))
-    except photos.PhotoConflict as problem:
-        return error(409, "photo_conflict", str(problem))
-    try:
-        session.commit()
-    except Exception:
-        session.rollback()
-        photos.discard_unreferenced(session, folder, photo.sha256)  # no row, no file
-        raise
-    return jsonify(relief_photo_out(photo)), (201 if created else 200)
