@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         photos,
         relief,
         relief_overview,
+        reports,
         scan,
         schedule,
         users,
@@ -67,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     modules = (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs)
-    for module in (*modules, relief, relief_overview, coverage):
+    for module in (*modules, relief, relief_overview, coverage, reports):
         app.register_blueprint(module.bp)
 
     from commands import register_commands

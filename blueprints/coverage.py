@@ -9,11 +9,15 @@ from sqlmodel import select
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
 from models import Campaign
-from services import audit, coverage, households
+from services import audit, campaign_stats, coverage, households, relief_queue
+from services.categories import CATEGORIES
+from services.relief_rules import REASONS, STATES
+from services.visit_rules import NEED_TYPES
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 
 CAMPAIGN_ROLES = ("city", "admin")
+DOWNLOAD_ROLES = ("township", "county", "city", "admin")  # the statistics table is an office document
 PAGE_SIZE = 30
 
 
@@ -40,14 +44,19 @@ def index():
     else:  # today's campaign, else the latest one
         campaign = coverage.active_campaign(session) or campaigns[0]
     area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
-    result = coverage.coverage(session, current_user, campaign, area)
+    stats = campaign_stats.statistics(session, current_user, campaign, area)
     return render_template(
         "coverage/index.html",
         campaign=campaign,
         campaigns=campaigns,
         area=area,
-        result=result,
+        stats=stats,
+        result=coverage.Coverage(stats.total.tally, [row.tally for row in stats.children]),
+        categories=CATEGORIES,
+        table_categories=campaign_stats.TABLE_CATEGORIES,
+        need_types=NEED_TYPES,
         can_create=current_user.role in CAMPAIGN_ROLES,
+        can_download=current_user.role in DOWNLOAD_ROLES,
         step=lambda tally: min(10, int(tally.rate * 10)),
     )
 
@@ -72,6 +81,32 @@ def missing():
         has_more=has_more,
         page=page,
         total=total,
+        personal_data=True,
+        back_url=url_for("coverage.index", campaign=campaign.id, area=area.code),
+    )
+
+
+@bp.route("/relief")
+@login_required
+def relief():
+    """List the temporary relief granted in the campaign window under an area (the number on the coverage page)."""
+    session = get_session()
+    campaign = campaign_from_request()
+    area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
+    page = page_number()
+    query = campaign_stats.granted_relief(current_user, campaign, area)
+    rows, has_more = relief_queue.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return render_page_or_partial(
+        "coverage/relief.html",
+        "coverage/_relief_rows.html",
+        campaign=campaign,
+        area=area,
+        rows=rows,
+        has_more=has_more,
+        page=page,
+        reasons=REASONS,
+        states=STATES,
+        days_left=relief_queue.days_left,
         personal_data=True,
         back_url=url_for("coverage.index", campaign=campaign.id, area=area.code),
     )

@@ -7,7 +7,7 @@ from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
 from services import areas, cards, households, persons, visit_rules, visits
 from services.categories import CATEGORIES
-from services.households import EXIT_REASONS, KINDS, STATUSES, RegistryError
+from services.households import EXIT_REASONS, FLAGS, KINDS, STATUSES, RegistryError
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 
@@ -24,8 +24,11 @@ def _villages():
 def index():
     """List households in scope, with search and filters; htmx loads more rows."""
     session = get_session()
-    filters = {key: request.args.get(key, "").strip() for key in ("q", "category", "village", "card")}
+    keys = ("q", "category", "village", "card", "area", "kind", "flag")
+    filters = {key: request.args.get(key, "").strip() for key in keys}
     filters["status"] = request.args.get("status", "active")
+    if not areas.is_area_code(filters["area"]):
+        filters["area"] = ""
     page = page_number()
     query = households.search_households(current_user, **filters)
     rows, has_more = households.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -39,8 +42,22 @@ def index():
         villages=_villages(),
         categories=CATEGORIES,
         statuses=STATUSES,
+        narrowed=_narrowed_by(filters),
         personal_data=True,
     )
+
+
+def _narrowed_by(filters: dict) -> str:
+    """Describe the filters the coverage page links with (area, kind, flag), for the notice above the list."""
+    parts = []
+    if filters["area"]:
+        area = areas.get_area(get_session(), filters["area"])
+        parts.append(area.name if area else filters["area"])
+    if filters["kind"] in KINDS:
+        parts.append(KINDS[filters["kind"]])
+    if filters["flag"] in FLAGS:
+        parts.append(FLAGS[filters["flag"]])
+    return " · ".join(parts)
 
 
 @bp.route("/<int:household_id>")

@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
-from services import areas, needs
+from models import Campaign
+from services import areas, coverage, needs
 from services.needs import STATUS_FILTERS, NeedError
 from services.visit_rules import NEED_STATUSES, NEED_TYPES
 
@@ -23,12 +24,23 @@ def index():
         "type": request.args.get("type", "").strip(),
         "status": request.args.get("status", "").strip(),
         "village": request.args.get("village", "").strip(),
+        "area": request.args.get("area", "").strip(),
+        "campaign": request.args.get("campaign", "").strip(),
     }
     if filters["status"] not in STATUS_FILTERS:
         filters["status"] = "pending"
+    if not areas.is_area_code(filters["area"]):
+        filters["area"] = ""
+    campaign = session.get(Campaign, int(filters["campaign"])) if filters["campaign"].isdigit() else None
+    filters["campaign"] = str(campaign.id) if campaign else ""
     page = page_number()
     query = needs.search_needs(
-        current_user, need_type=filters["type"], status=filters["status"], village=filters["village"]
+        current_user,
+        need_type=filters["type"],
+        status=filters["status"],
+        village=filters["village"],
+        area=filters["area"],
+        raised_between=coverage.window(campaign) if campaign else None,
     )
     rows, has_more = needs.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_page_or_partial(
@@ -42,8 +54,17 @@ def index():
         need_types=NEED_TYPES,
         need_statuses=NEED_STATUSES,
         status_filters=STATUS_FILTERS,
+        narrowed=_narrowed_by(session, filters["area"], campaign),
         personal_data=True,
     )
+
+
+def _narrowed_by(session, area_code: str, campaign) -> str:
+    """Describe the filters the coverage page links with (area, campaign), for the notice above the list."""
+    parts = [areas.area_names(session, [area_code]).get(area_code, area_code)] if area_code else []
+    if campaign:
+        parts.append(f"{campaign.name}期间提出")
+    return " · ".join(parts)
 
 
 @bp.route("/<int:need_id>")

@@ -64,6 +64,11 @@ def load_lincang(session: Session) -> tuple[int, int]:
     return import_areas(session, read_area_csv(LINCANG_CSV))
 
 
+def is_area_code(text: str) -> bool:
+    """Tell whether text looks like a 12-digit area code."""
+    return len(text) == 12 and text.isdigit()
+
+
 def get_area(session: Session, code: str) -> Area | None:
     """Return one area by code."""
     return session.get(Area, code)

@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
 from models import Area, Campaign, Household, Person, User, Visit
-from services.scope import PREFIX_LENGTH, area_level, code_range, is_in_scope, where_in_scope
+from services.areas import area_names
+from services.scope import area_range, is_in_scope, where_in_scope
 
 CHINA = timezone(timedelta(hours=8))
 CHILD_PREFIX = {1: 6, 2: 9, 3: 12, 4: 12}  # city → counties, county → townships, township → villages
@@ -24,6 +25,9 @@ class Tally:
     households_visited: int = 0
     persons_due: int = 0
     persons_visited: int = 0
+    institution_persons: int = 0  # residents of care institutions (机构人员)
+    care_agreements: int = 0  # households with a signed care agreement (签订照料协议)
+    wants_institutional_care: int = 0  # households wishing for institutional care (集中供养意愿)
 
     @property
     def rate(self) -> float:
@@ -32,6 +36,22 @@ class Tally:
     @property
     def households_missing(self) -> int:
         return self.households_due - self.households_visited
+
+    def add(self, other: "Tally") -> None:
+        """Add another area's counts to these (for totals)."""
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+COUNTS = (
+    "households_due",
+    "households_visited",
+    "persons_due",
+    "persons_visited",
+    "institution_persons",
+    "care_agreements",
+    "wants_institutional_care",
+)
 
 
 @dataclass
@@ -63,47 +83,78 @@ def check_area(session: Session, user: User, area_code: str) -> Area:
     return area
 
 
-def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Coverage:
-    """Count due and visited households and persons under an area, grouped by its child areas, in two queries."""
-    low, high = code_range(area.code[: PREFIX_LENGTH[area_level(area.code)]])
-    child = func.substr(Household.area_code, 1, CHILD_PREFIX[area.level]).label("child")
-    # IN (subquery) is computed once by both databases; an outer join to it was rescanned per household
-    # by SQLite whenever the planner had no statistics (a database that only grows through the app).
-    seen = func.count(case((Household.id.in_(_visited_households(campaign)), 1)))
-    where = (
+def household_filter(user: User, area: Area) -> tuple:
+    """Return the WHERE clauses for the active households under an area that the user may see."""
+    low, high = area_range(area.code)
+    return (
         where_in_scope(user, Household.area_code),
         Household.area_code >= low,
         Household.area_code <= high,
         Household.status == "active",
     )
+
+
+def child_prefix(area: Area):
+    """Return the SQL expression naming a household's child area under this area (its code prefix)."""
+    return func.substr(Household.area_code, 1, CHILD_PREFIX[area.level]).label("child")
+
+
+def visited_case(campaign: Campaign):
+    """Return CASE … 1 for rows whose household had a survey visit in the campaign window."""
+    # IN (subquery) is computed once by both databases; an outer join to it was rescanned per household
+    # by SQLite whenever the planner had no statistics (a database that only grows through the app).
+    return case((Household.id.in_(_visited_households(campaign)), 1))
+
+
+def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Coverage:
+    """Count due and visited households and persons under an area, grouped by its child areas, in two queries."""
+    child, seen, where = child_prefix(area), func.count(visited_case(campaign)), household_filter(user, area)
     household_rows = session.exec(
-        select(child, func.count(Household.id), seen).select_from(Household).where(*where).group_by(child)
+        select(
+            child,
+            func.count(Household.id),
+            seen,
+            func.count(case((Household.care_agreement_signed, 1))),
+            func.count(case((Household.wants_institutional_care, 1))),
+        )
+        .select_from(Household)
+        .where(*where)
+        .group_by(child)
     ).all()
     person_rows = session.exec(
-        select(child, func.count(Person.id), seen)
+        select(child, func.count(Person.id), seen, func.count(case((Household.kind == "institution", 1))))
         .select_from(Person)
         .join(Household, Household.id == Person.household_id)
         .where(*where)
         .group_by(child)
     ).all()
-    codes = {prefix.ljust(12, "0") for prefix, _due, _seen in household_rows}
-    names = dict(session.exec(select(Area.code, Area.name).where(Area.code.in_(codes))).all()) if codes else {}
-    rows = {p: Tally(p.ljust(12, "0"), names.get(p.ljust(12, "0"), p), due, seen) for p, due, seen in household_rows}
-    for prefix, due, seen in person_rows:
-        rows[prefix].persons_due, rows[prefix].persons_visited = due, seen
+    rows = {
+        prefix: Tally(
+            prefix.ljust(12, "0"),
+            prefix,
+            households_due=due,
+            households_visited=seen_households,
+            care_agreements=care,
+            wants_institutional_care=wants,
+        )
+        for prefix, due, seen_households, care, wants in household_rows
+    }
+    names = area_names(session, [row.code for row in rows.values()])
+    for row in rows.values():
+        row.name = names.get(row.code, row.name)
+    for prefix, due, seen_persons, institution in person_rows:
+        rows[prefix].persons_due, rows[prefix].persons_visited = due, seen_persons
+        rows[prefix].institution_persons = institution
     children = sorted(rows.values(), key=lambda t: t.code)
     total = Tally(area.code, area.name)
     for row in children:
-        total.households_due += row.households_due
-        total.households_visited += row.households_visited
-        total.persons_due += row.persons_due
-        total.persons_visited += row.persons_visited
+        total.add(row)
     return Coverage(total=total, children=children if area.level < 4 else [])
 
 
 def missing_households(user: User, campaign: Campaign, area: Area):
     """Return a select() of the active households under the area not yet visited in the campaign: 还差 N 户."""
-    low, high = code_range(area.code[: PREFIX_LENGTH[area_level(area.code)]])
+    low, high = area_range(area.code)
     start, end = window(campaign)
     seen = (
         select(Visit.id)

@@ -15,10 +15,11 @@ from services.audit import Actor
 from services.cards import issue_card, undelivered
 from services.categories import CATEGORIES
 from services.phones import PHONE_MESSAGE, is_phone_number
-from services.scope import is_in_scope, where_in_scope
+from services.scope import area_range, is_in_scope, where_in_scope
 
 KINDS = {"family": "家庭", "institution": "供养/福利机构"}
 STATUSES = {"active": "在册", "exited": "已退出"}
+FLAGS = {"care_agreement": "已签订照料协议", "wants_institutional_care": "有集中供养意愿"}
 EXIT_REASONS = ("收入提高，不再符合条件", "户内人员全部死亡", "迁出本地", "转入集中供养机构", "其他")
 
 
@@ -55,13 +56,22 @@ def get_person_for(session: Session, user: User, person_id: int) -> tuple[Househ
 
 
 def search_households(
-    user: User, *, q: str = "", category: str = "", village: str = "", status: str = "active", card: str = ""
+    user: User,
+    *,
+    q: str = "",
+    category: str = "",
+    village: str = "",
+    status: str = "active",
+    card: str = "",
+    area: str = "",
+    kind: str = "",
+    flag: str = "",
 ):
     """Return a select() of households in scope matching a search text and filters, newest first.
 
     The text matches a member's name, the household number, a phone number or the last four
     characters of a member's ID number. card="undelivered" keeps households whose card has not
-    reached them yet.
+    reached them yet. area= keeps one area of any level (the coverage page links with it).
     """
     query = households_in_scope(user)
     if card == "undelivered":
@@ -70,6 +80,15 @@ def search_households(
         query = query.where(Household.status == status)
     if village:
         query = query.where(Household.area_code == village)
+    if area:
+        low, high = area_range(area)
+        query = query.where(Household.area_code >= low, Household.area_code <= high)
+    if kind in KINDS:
+        query = query.where(Household.kind == kind)
+    if flag == "care_agreement":
+        query = query.where(Household.care_agreement_signed)
+    elif flag == "wants_institutional_care":
+        query = query.where(Household.wants_institutional_care)
     if category in CATEGORIES:
         query = query.where(
             exists().where(

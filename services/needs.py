@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, select
@@ -11,7 +12,7 @@ from models import Area, AuditEvent, Household, Need, Person, User, utcnow
 from services import audit
 from services.audit import Actor
 from services.households import get_household_for
-from services.scope import where_in_scope
+from services.scope import area_range, where_in_scope
 from services.visit_rules import NEED_STATUSES, NEED_TYPES
 
 CHANGE_ROLES = ("township", "county", "city", "admin")  # assistants raise and follow needs; officers settle them
@@ -38,9 +39,22 @@ def needs_in_scope(user: User):
     )
 
 
-def search_needs(user: User, *, need_type: str = "", status: str = "pending", village: str = ""):
-    """Return a select() of needs in scope filtered by type, status and village, newest first."""
+def search_needs(
+    user: User,
+    *,
+    need_type: str = "",
+    status: str = "pending",
+    village: str = "",
+    area: str = "",
+    raised_between: tuple[datetime, datetime] | None = None,
+):
+    """Return a select() of needs in scope filtered by type, status, village or area and when raised, newest first."""
     query = needs_in_scope(user)
+    if area:
+        low, high = area_range(area)
+        query = query.where(Household.area_code >= low, Household.area_code <= high)
+    if raised_between:
+        query = query.where(Need.created_at >= raised_between[0], Need.created_at < raised_between[1])
     if need_type in NEED_TYPES:
         query = query.where(Need.type == need_type)
     if status == "pending":
