@@ -5,9 +5,11 @@
 Seeds HOUSEHOLDS demo households (default 100,000) and --visits visits (default 500,000, a third of
 them survey visits of the demo campaign) with `flask seed-demo` into a fresh temporary SQLite file,
 and into the given scratch PostgreSQL database too (its schema is dropped and rebuilt first). Then
-times services.coverage.coverage for the city (as demo-city), 临翔区 (demo-county), 博尚镇
-(demo-township) and 碗窑村 (demo-assistant), and counting missing_households for 碗窑村. --explain
-prints the query plans of the city coverage to stderr. The target: the city well under a second.
+times services.coverage.coverage (households and persons) and services.campaign_stats.statistics
+(everything the coverage page and the statistics table show) for the city (as demo-city), 临翔区
+(demo-county), 博尚镇 (demo-township) and 碗窑村 (demo-assistant), counting missing_households for
+碗窑村, and the whole city coverage page and statistics.xlsx through the app. --explain prints the
+query plans of the city coverage to stderr. The target: the city page well under a second.
 """
 
 import argparse
@@ -31,6 +33,7 @@ import db  # noqa: E402
 from benchmarks.household_pages import percentile  # noqa: E402
 from benchmarks.seed_demo import fresh_database  # noqa: E402
 from models import Area, Campaign, User  # noqa: E402
+from services.campaign_stats import statistics as full_statistics  # noqa: E402
 from services.coverage import coverage, missing_households  # noqa: E402
 from services.demo_visits import CAMPAIGN_NAME  # noqa: E402
 
@@ -99,6 +102,8 @@ def measure(url: str, repeat: int, show_plans: bool) -> dict:
             timing, found = timed(repeat, lambda u=users[username], a=area: coverage(session, u, campaign, a))
             results[name] = {**timing, "households_due": found.total.households_due}
             results[name]["households_visited"] = found.total.households_visited
+            timing, _ = timed(repeat, lambda u=users[username], a=area: full_statistics(session, u, campaign, a))
+            results[f"{name}_statistics"] = timing
         village = session.get(Area, LEVELS[-1][1])
         missing = missing_households(users["demo-assistant"], campaign, village).subquery()
         count = select(func.count()).select_from(missing)
@@ -109,6 +114,25 @@ def measure(url: str, repeat: int, show_plans: bool) -> dict:
             explain(session, lambda: coverage(session, users["demo-city"], campaign, city))
             explain(session, lambda: session.exec(count).one())
     engine.dispose()
+    return results | measure_pages(url, repeat, campaign.id, users["demo-city"].id)
+
+
+def measure_pages(url: str, repeat: int, campaign_id: int, city_user_id: int) -> dict:
+    """Time the city's coverage page and its statistics table end to end through the app (no network)."""
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "RATELIMIT_ENABLED": False})
+    client = app.test_client()
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = str(city_user_id)
+        flask_session["_fresh"] = True
+    results = {}
+    for name, path in (
+        ("page_city", f"/coverage/?campaign={campaign_id}"),
+        ("xlsx_city", f"/reports/statistics.xlsx?campaign={campaign_id}"),
+    ):
+        timing, response = timed(repeat, lambda p=path: client.get(p))
+        results[name] = {**timing, "status": response.status_code, "bytes": len(response.data)}
     return results
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from sqlalchemy import case, func
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
@@ -26,6 +26,7 @@ class Tally:
     persons_due: int = 0
     persons_visited: int = 0
     institution_persons: int = 0  # residents of care institutions (机构人员)
+    institution_visited: int = 0
     care_agreements: int = 0  # households with a signed care agreement (签订照料协议)
     wants_institutional_care: int = 0  # households wishing for institutional care (集中供养意愿)
 
@@ -49,6 +50,7 @@ COUNTS = (
     "persons_due",
     "persons_visited",
     "institution_persons",
+    "institution_visited",
     "care_agreements",
     "wants_institutional_care",
 )
@@ -109,6 +111,8 @@ def visited_case(campaign: Campaign):
 def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Coverage:
     """Count due and visited households and persons under an area, grouped by its child areas, in two queries."""
     child, seen, where = child_prefix(area), func.count(visited_case(campaign)), household_filter(user, area)
+    institution = Household.kind == "institution"
+    seen_institution = case((and_(institution, Household.id.in_(_visited_households(campaign))), 1))
     household_rows = session.exec(
         select(
             child,
@@ -122,7 +126,7 @@ def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Co
         .group_by(child)
     ).all()
     person_rows = session.exec(
-        select(child, func.count(Person.id), seen, func.count(case((Household.kind == "institution", 1))))
+        select(child, func.count(Person.id), seen, func.count(case((institution, 1))), func.count(seen_institution))
         .select_from(Person)
         .join(Household, Household.id == Person.household_id)
         .where(*where)
@@ -142,9 +146,9 @@ def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Co
     names = area_names(session, [row.code for row in rows.values()])
     for row in rows.values():
         row.name = names.get(row.code, row.name)
-    for prefix, due, seen_persons, institution in person_rows:
+    for prefix, due, seen_persons, in_institutions, seen_in_institutions in person_rows:
         rows[prefix].persons_due, rows[prefix].persons_visited = due, seen_persons
-        rows[prefix].institution_persons = institution
+        rows[prefix].institution_persons, rows[prefix].institution_visited = in_institutions, seen_in_institutions
     children = sorted(rows.values(), key=lambda t: t.code)
     total = Tally(area.code, area.name)
     for row in children:

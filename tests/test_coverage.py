@@ -122,3 +122,17 @@ def test_coverage_is_two_queries_whatever_the_size(app, session, world, campaign
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 3
+
+
+def test_institution_residents_are_due_like_anyone_and_counted_apart(session, world, campaign):
+    home = add_household(session, VILLAGE_B, "0002", "临翔区福利院", kind="institution")
+    session.add(Person(household_id=home.id, name="院民甲", relation="供养对象"))
+    world.household_a.care_agreement_signed = True
+    world.household_b.wants_institutional_care = True
+    session.add_all([world.household_a, world.household_b])
+    session.commit()
+    visit(session, world.assistant_b, home)
+    result = coverage.coverage(session, world.township, campaign, area(session, TOWNSHIP))
+    assert (result.total.households_due, result.total.households_visited) == (3, 1)
+    assert (result.total.institution_persons, result.total.institution_visited) == (2, 2)
+    assert (result.total.care_agreements, result.total.wants_institutional_care) == (1, 1)
