@@ -111,7 +111,7 @@ def _categories(user: User, campaign: Campaign, area: Area):
     """Persons due and visited per child area and category."""
     child = child_prefix(area)
     return (
-        select(child, PersonCategory.category, func.count(), func.count(visited_case(campaign)))
+        select(child, PersonCategory.category, func.count(), func.count(visited_case(campaign, area)))
         .select_from(PersonCategory)
         .join(Person, Person.id == PersonCategory.person_id)
         .join(Household, Household.id == Person.household_id)

@@ -101,18 +101,36 @@ def child_prefix(area: Area):
     return func.substr(Household.area_code, 1, CHILD_PREFIX[area.level]).label("child")
 
 
-def visited_case(campaign: Campaign):
-    """Return CASE … 1 for rows whose household had a survey visit in the campaign window."""
-    # IN (subquery) is computed once by both databases; an outer join to it was rescanned per household
-    # by SQLite whenever the planner had no statistics (a database that only grows through the app).
-    return case((Household.id.in_(_visited_households(campaign)), 1))
+def was_visited(campaign: Campaign, area: Area):
+    """Return a condition true for households with a survey visit in the campaign window.
+
+    Cities and counties test membership in one set of visited households: IN (subquery) is computed
+    once by both databases (an outer join to it was rescanned per household by SQLite whenever the
+    planner had no statistics). Townships and villages probe each household's own visits through the
+    (household_id, visited_at) index instead, so a small area never reads the whole city's visits.
+    """
+    if area.level <= 2:
+        return Household.id.in_(_visited_households(campaign))
+    return _own_survey_visit(campaign)
+
+
+def _own_survey_visit(campaign: Campaign):
+    """Return EXISTS (a survey visit of this household inside the campaign window), correlated on Household."""
+    start, end = window(campaign)
+    own = select(Visit.id).where(Visit.household_id == Household.id, Visit.visited_at >= start, Visit.visited_at < end)
+    return own.where(Visit.kind == "survey").exists()
+
+
+def visited_case(campaign: Campaign, area: Area):
+    """Return CASE … 1 for rows whose household had a survey visit in the campaign window (for COUNT)."""
+    return case((was_visited(campaign, area), 1))
 
 
 def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Coverage:
     """Count due and visited households and persons under an area, grouped by its child areas, in two queries."""
-    child, seen, where = child_prefix(area), func.count(visited_case(campaign)), household_filter(user, area)
+    child, seen, where = child_prefix(area), func.count(visited_case(campaign, area)), household_filter(user, area)
     institution = Household.kind == "institution"
-    seen_institution = case((and_(institution, Household.id.in_(_visited_households(campaign))), 1))
+    seen_institution = case((and_(institution, was_visited(campaign, area)), 1))
     household_rows = session.exec(
         select(
             child,
@@ -158,18 +176,10 @@ def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Co
 
 def missing_households(user: User, campaign: Campaign, area: Area):
     """Return a select() of the active households under the area not yet visited in the campaign: 还差 N 户."""
-    low, high = area_range(area.code)
-    start, end = window(campaign)
-    seen = (
-        select(Visit.id)
-        .where(Visit.household_id == Household.id, Visit.kind == "survey")
-        .where(Visit.visited_at >= start, Visit.visited_at < end)
-        .exists()
-    )
+    # Each household's own visits, probed through the index: the list is read a page at a time.
     return (
         select(Household)
-        .where(where_in_scope(user, Household.area_code), Household.area_code >= low, Household.area_code <= high)
-        .where(Household.status == "active", ~seen)
+        .where(*household_filter(user, area), ~_own_survey_visit(campaign))
         .order_by(Household.area_code, Household.household_no)
     )
 

@@ -136,3 +136,16 @@ def test_institution_residents_are_due_like_anyone_and_counted_apart(session, wo
     assert (result.total.households_due, result.total.households_visited) == (3, 1)
     assert (result.total.institution_persons, result.total.institution_visited) == (2, 2)
     assert (result.total.care_agreements, result.total.wants_institutional_care) == (1, 1)
+
+
+def test_a_small_area_counts_the_same_as_its_row_one_level_up(session, world, campaign):
+    """Townships and villages count through each household's visits, counties through one set: they must agree."""
+    add_household(session, VILLAGE_A, "0002", "罕春", categories=("orphan",))
+    session.commit()
+    visit(session, world.assistant_a, world.household_a)
+    visit(session, world.assistant_b, world.household_b, kind="routine")
+    county = coverage.coverage(session, world.county, campaign, area(session, COUNTY))
+    township = coverage.coverage(session, world.township, campaign, area(session, TOWNSHIP))
+    assert county.children[0] == township.total
+    village = coverage.coverage(session, world.township, campaign, area(session, VILLAGE_A))
+    assert {row.code: row for row in township.children}[VILLAGE_A] == village.total
