@@ -130,3 +130,10 @@ def test_coverage_api_keeps_to_scope(as_user, running):
     client = as_user("assistant_a")
     assert client.get("/api/v1/coverage", query_string={"area": TOWNSHIP}).status_code == 404
     assert client.get("/api/v1/coverage").json["households_due"] == 2
+
+
+def test_an_officers_home_leads_to_the_drill_down_and_an_assistants_to_the_list(as_user, running):
+    township = as_user("township")
+    assert f'href="/coverage/?campaign={running.id}"' in text(township.get("/"))
+    township.post("/logout")
+    assert f'href="/coverage/missing?campaign={running.id}"' in text(as_user("assistant_a").get("/"))
