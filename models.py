@@ -341,3 +341,31 @@ class Campaign(SQLModel, table=True):
     report_due: date | None = None  # the four-part work report
     created_by_id: int = Field(foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkReport(SQLModel, table=True):
+    """A county's four-part work report for a campaign, and when it sent the statistics table and the report."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "area_code", name="uq_workreport_campaign_area"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    area_code: str = Field(foreign_key="area.code", max_length=12)  # a county
+    basic_situation: str = Field(default="", sa_column=Column(Text, nullable=False))  # 对象基本情况
+    measures: str = Field(default="", sa_column=Column(Text, nullable=False))  # 解决措施
+    difficulties: str = Field(default="", sa_column=Column(Text, nullable=False))  # 存在困难
+    suggestions: str = Field(default="", sa_column=Column(Text, nullable=False))  # 下步工作建议
+    version: int = 1  # optimistic locking: every save names the version it saw
+    statistics_submitted_at: datetime | None = None
+    statistics_submitted_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # the table's rows (JSON) as sent: the city's copy does not move when the data changes later
+    statistics_snapshot: str | None = Field(default=None, sa_column=Column(Text))
+    report_submitted_at: datetime | None = None
+    report_submitted_by_id: int | None = Field(default=None, foreign_key="user.id")
+    returned_at: datetime | None = None  # the city sent the report back for changes
+    returned_by_id: int | None = Field(default=None, foreign_key="user.id")
+    returned_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int = Field(foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int = Field(foreign_key="user.id")

@@ -1,14 +1,19 @@
 """Reports for a campaign: the statistics table (附表, .xlsx) and the counties' four-part work reports."""
 
+from datetime import datetime
 from urllib.parse import quote
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlmodel import select
 
 from blueprints import actor
-from blueprints.coverage import campaign_from_request
+from blueprints.coverage import DOWNLOAD_ROLES, campaign_from_request
 from db import get_session
-from services import audit, campaign_stats, coverage, statistics_xlsx
+from models import Campaign, User
+from services import audit, campaign_stats, coverage, report_docx, statistics_xlsx, work_report
+from services.work_report import PARTS, TIMING, PartsInvalid, WorkReportError
+from services.work_report_draft import chinese_date, draft_basic_situation
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -24,6 +29,8 @@ def attachment(ascii_name: str, chinese_name: str) -> str:
 @login_required
 def statistics_table():
     """Send the campaign's statistics table for an area: one row per child area and a 合计 row."""
+    if current_user.role not in DOWNLOAD_ROLES:
+        abort(403)
     session = get_session()
     campaign = campaign_from_request()
     area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
@@ -36,3 +43,214 @@ def statistics_table():
         f"statistics-{campaign.id}-{area.code}.xlsx", f"statistics-{campaign.id}-{area.name}统计表.xlsx"
     )
     return response
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DONE = {
+    "save": "草稿已保存",
+    "send_statistics": "统计表已报送市民政局",
+    "submit": "工作报告已提交市民政局",
+}
+
+
+@bp.route("/work")
+@login_required
+def work_reports():
+    """List every county's report for a campaign (city, admin); a county officer goes straight to their own."""
+    if current_user.role not in work_report.READERS:
+        abort(403)
+    session = get_session()
+    campaigns = list(session.exec(select(Campaign).order_by(Campaign.start_date.desc())))
+    if not campaigns:
+        return render_template("reports/work_list.html", campaign=None, campaigns=[], back_url=url_for("main.home"))
+    campaign = campaign_from_request() if request.args.get("campaign") else _latest(session, campaigns)
+    if current_user.role == "county":
+        return redirect(url_for("reports.work_report", campaign_id=campaign.id, area_code=current_user.area_code))
+    rows = work_report.county_rows(session, current_user, campaign)
+    return render_template(
+        "reports/work_list.html",
+        campaign=campaign,
+        campaigns=campaigns,
+        rows=rows,
+        counts=work_report.summary(rows),
+        timing=TIMING,
+        back_url=url_for("main.home"),
+    )
+
+
+def _latest(session, campaigns: list[Campaign]) -> Campaign:
+    """Return today's campaign, else the latest one (reports are written after the window closes)."""
+    return coverage.active_campaign(session) or campaigns[0]
+
+
+@bp.route("/work/<int:campaign_id>/<area_code>", methods=["GET", "POST"], endpoint="work_report")
+@login_required
+def report_page(campaign_id: int, area_code: str):
+    """Show a county's report; its county officer writes, saves, sends the table and submits it here."""
+    session = get_session()
+    area = work_report.check_county(session, current_user, area_code)
+    campaign = session.get(Campaign, campaign_id) or abort(404)
+    if request.method == "GET":
+        return _render_report(campaign, area)
+    if current_user.role not in work_report.WRITERS:
+        abort(403)
+    action = request.form.get("action", "")
+    parts = work_report.clean_parts(request.form)
+    version = request.form.get("version", type=int, default=-1)
+    if action == "regenerate":  # a new draft in the form only: nothing is saved until the officer saves
+        stats = campaign_stats.statistics(session, current_user, campaign, area)
+        parts["basic_situation"] = draft_basic_situation(stats)
+        notice = "已按最新数据重新生成“对象基本情况”，核对后请保存"
+        return _render_report(campaign, area, values=parts, notice=notice)
+    if action not in DONE:
+        abort(400)
+    try:
+        if action == "save":
+            work_report.save(session, actor(), campaign, area, parts, version)
+        elif action == "send_statistics":
+            work_report.send_statistics(session, actor(), campaign, area, parts, version)
+        else:
+            work_report.submit(session, actor(), campaign, area, parts, version)
+    except PartsInvalid as problem:
+        session.rollback()
+        return _render_report(campaign, area, values=parts, errors=problem.errors), 400
+    except WorkReportError as problem:  # stale, or already submitted: show what is saved now, keep what was typed
+        session.rollback()
+        return _render_report(campaign, area, error=str(problem), unsaved=parts), 409
+    session.commit()
+    flash(DONE[action], "success")
+    return redirect(url_for("reports.work_report", campaign_id=campaign.id, area_code=area.code))
+
+
+@bp.route("/work/<int:campaign_id>/<area_code>/return", methods=["POST"])
+@login_required
+def return_work_report(campaign_id: int, area_code: str):
+    """Send a county's submitted report back for changes, with the reason (city, admin)."""
+    session = get_session()
+    area = work_report.check_county(session, current_user, area_code)
+    campaign = session.get(Campaign, campaign_id) or abort(404)
+    if current_user.role not in work_report.RETURNERS:
+        abort(403)
+    report = work_report.find(session, campaign, area) or abort(404)
+    reason = request.form.get("reason", "")
+    version = request.form.get("version", type=int, default=-1)
+    with_table = request.form.get("statistics") == "1"
+    try:
+        work_report.return_report(session, actor(), report, version, reason, with_table)
+    except PartsInvalid as problem:
+        session.rollback()
+        return _render_report(campaign, area, return_errors=problem.errors, reason=reason), 400
+    except WorkReportError as problem:
+        session.rollback()
+        return _render_report(campaign, area, error=str(problem)), 409
+    session.commit()
+    flash(f"已退回{area.name}修改", "success")
+    return redirect(url_for("reports.work_reports", campaign=campaign.id))
+
+
+@bp.route("/work/<int:campaign_id>/<area_code>/report.docx")
+@login_required
+def work_report_docx(campaign_id: int, area_code: str):
+    """Send the county's report as a Word document, with the statistics table as sent (or as now, if not yet)."""
+    session = get_session()
+    area = work_report.check_county(session, current_user, area_code)
+    campaign = session.get(Campaign, campaign_id) or abort(404)
+    report = work_report.find(session, campaign, area)
+    stats = work_report.table_statistics(session, current_user, campaign, area, report)
+    if report is not None:
+        parts = {key: getattr(report, key) for key in PARTS}
+    else:
+        parts = {"basic_situation": draft_basic_situation(stats)}
+    now = datetime.now(coverage.CHINA)
+    dated = work_report.china_date(report.report_submitted_at) if _submitted(report) else now.date()
+    if report is not None and report.statistics_snapshot:
+        sent = work_report.china_time(report.statistics_submitted_at)
+        note = f"数据为{chinese_date(sent.date())} {sent:%H:%M} 报送时的数据"
+    else:
+        note = f"数据截至{chinese_date(now.date())} {now:%H:%M}（统计表尚未报送）"
+    body = report_docx.build(area, campaign, parts, stats, dated=dated, table_note=note)
+    audit.record(session, actor(), "work_report.downloaded", report, campaign=campaign.id, area=area.code)
+    session.commit()
+    response = Response(body, mimetype=DOCX)
+    response.headers["Content-Disposition"] = attachment(
+        f"work-report-{campaign.id}-{area.code}.docx", f"{area.name}工作情况报告-{campaign.name}.docx"
+    )
+    return response
+
+
+@bp.route("/work/<int:campaign_id>/<area_code>/statistics.xlsx")
+@login_required
+def work_statistics_xlsx(campaign_id: int, area_code: str):
+    """Send the statistics table exactly as the county sent it."""
+    session = get_session()
+    area = work_report.check_county(session, current_user, area_code)
+    campaign = session.get(Campaign, campaign_id) or abort(404)
+    report = work_report.find(session, campaign, area)
+    if report is None or not report.statistics_snapshot:
+        abort(404)
+    stats = work_report.snapshot_statistics(report, campaign, area)
+    body = statistics_xlsx.build(stats, made_at=report.statistics_submitted_at)
+    audit.record(session, actor(), "work_report.statistics_downloaded", report, campaign=campaign.id, area=area.code)
+    session.commit()
+    response = Response(body, mimetype=XLSX)
+    response.headers["Content-Disposition"] = attachment(
+        f"statistics-{campaign.id}-{area.code}-sent.xlsx", f"{area.name}统计表（已报送）-{campaign.name}.xlsx"
+    )
+    return response
+
+
+def _submitted(report) -> bool:
+    return report is not None and report.report_submitted_at is not None
+
+
+def _render_report(campaign: Campaign, area, **context):
+    """Render a county's report page: the form while its officer may edit, the text otherwise."""
+    session = get_session()
+    report = work_report.find(session, campaign, area)
+    editable = work_report.can_edit(current_user, report)
+    values = context.pop("values", None)
+    if values is None:
+        values = {key: getattr(report, key) for key in PARTS} if report else _first_draft(session, campaign, area)
+    today = datetime.now(coverage.CHINA).date()
+    return render_template(
+        "reports/work_report.html",
+        campaign=campaign,
+        area=area,
+        report=report,
+        editable=editable,
+        values=values,
+        version=report.version if report else 0,
+        parts=PARTS,
+        timing=TIMING,
+        statistics_timing=work_report.timing(
+            report.statistics_submitted_at if report else None, campaign.statistics_due, today
+        ),
+        report_timing=work_report.timing(report.report_submitted_at if report else None, campaign.report_due, today),
+        names=_names(session, report),
+        can_return=work_report.can_return(current_user, report),
+        back_url=_back_url(campaign),
+        errors=context.pop("errors", {}),
+        return_errors=context.pop("return_errors", {}),
+        **context,
+    )
+
+
+def _back_url(campaign: Campaign) -> str:
+    """Lead the city back to its list of counties, a county officer back home."""
+    if current_user.role == "county":
+        return url_for("main.home")
+    return url_for("reports.work_reports", campaign=campaign.id)
+
+
+def _first_draft(session, campaign: Campaign, area) -> dict[str, str]:
+    """Return the parts of a report nobody has saved yet: 对象基本情况 drafted from the data, the rest empty."""
+    stats = campaign_stats.statistics(session, current_user, campaign, area)
+    return {key: draft_basic_situation(stats) if key == "basic_situation" else "" for key in PARTS}
+
+
+def _names(session, report) -> dict[int, str]:
+    """Return the display names of the people who sent, submitted or returned the report."""
+    if report is None:
+        return {}
+    ids = {report.statistics_submitted_by_id, report.report_submitted_by_id, report.returned_by_id} - {None}
+    return dict(session.exec(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}

@@ -10,6 +10,9 @@ if [ "${1:-}" = "--dev" ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   fc-list 2>/dev/null | grep -qiE 'Noto Sans CJK|WenQuanYi' || missing+=(fonts-noto-cjk)
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # tests rasterise card PDFs as a printer would
+  command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)  # tests print the statistics table to PDF
+  # Carlito has Calibri's metrics, so LibreOffice sizes the table's columns (and pages) as Excel does.
+  fc-list 2>/dev/null | grep -qi 'Carlito' || missing+=(fonts-crosextra-carlito)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
       echo "installing from Debian: ${missing[*]}"
