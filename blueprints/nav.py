@@ -35,6 +35,8 @@ def current_tab() -> str:
     tabs = {
         "households": "households",
         "main": "home",
+        "coverage": "home",  # coverage and reports are reached from 首页
+        "reports": "home",
         "scan": "scan",
         "visits": "visits",
         "schedule": "visits",

@@ -137,3 +137,12 @@ def test_an_officers_home_leads_to_the_drill_down_and_an_assistants_to_the_list(
     assert f'href="/coverage/?campaign={running.id}"' in text(township.get("/"))
     township.post("/logout")
     assert f'href="/coverage/missing?campaign={running.id}"' in text(as_user("assistant_a").get("/"))
+
+
+def test_county_and_city_reach_coverage_and_reports_from_home(as_user, running):
+    county = text(as_user("county").get("/"))
+    assert 'href="/coverage/"' in county and 'href="/reports/work"' in county and "工作报告" in county
+    page = text(as_user("county").get("/coverage/"))
+    assert f'href="/reports/work?campaign={running.id}"' in page and "下载统计表" in page
+    assert "县区报送情况" in text(as_user("city").get("/"))
+    assert "/reports/work" not in text(as_user("township").get("/"))
