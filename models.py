@@ -58,7 +58,10 @@ class Household(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("area_code", "household_no", name="uq_household_area_no"),
-        Index("ix_household_area_status", "area_code", "status"),
+        # Covers the coverage counts (services/coverage.py): they read no household rows, only this index.
+        Index(
+            "ix_household_coverage", "area_code", "status", "kind", "care_agreement_signed", "wants_institutional_care"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

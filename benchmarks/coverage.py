@@ -8,8 +8,8 @@ and into the given scratch PostgreSQL database too (its schema is dropped and re
 times services.coverage.coverage (households and persons) and services.campaign_stats.statistics
 (everything the coverage page and the statistics table show) for the city (as demo-city), 临翔区
 (demo-county), 博尚镇 (demo-township) and 碗窑村 (demo-assistant), counting missing_households for
-碗窑村, and the whole city coverage page and statistics.xlsx through the app. --explain prints the
-query plans of the city coverage to stderr. The target: the city page well under a second.
+碗窑村, and the city's coverage page, its breakdown (loaded after it) and statistics.xlsx through
+the app. --explain prints the query plans of the city coverage to stderr. The target: the city page well under a second.
 """
 
 import argparse
@@ -129,6 +129,7 @@ def measure_pages(url: str, repeat: int, campaign_id: int, city_user_id: int) ->
     results = {}
     for name, path in (
         ("page_city", f"/coverage/?campaign={campaign_id}"),
+        ("breakdown_city", f"/coverage/breakdown?campaign={campaign_id}"),  # htmx loads it after the page
         ("xlsx_city", f"/reports/statistics.xlsx?campaign={campaign_id}"),
     ):
         timing, response = timed(repeat, lambda p=path: client.get(p))

@@ -44,20 +44,35 @@ def index():
     else:  # today's campaign, else the latest one
         campaign = coverage.active_campaign(session) or campaigns[0]
     area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
-    stats = campaign_stats.statistics(session, current_user, campaign, area)
     return render_template(
         "coverage/index.html",
         campaign=campaign,
         campaigns=campaigns,
         area=area,
-        stats=stats,
-        result=coverage.Coverage(stats.total.tally, [row.tally for row in stats.children]),
-        categories=CATEGORIES,
-        table_categories=campaign_stats.TABLE_CATEGORIES,
-        need_types=NEED_TYPES,
+        result=coverage.coverage(session, current_user, campaign, area),
         can_create=current_user.role in CAMPAIGN_ROLES,
         can_download=current_user.role in DOWNLOAD_ROLES,
         step=lambda tally: min(10, int(tally.rate * 10)),
+    )
+
+
+@bp.route("/breakdown")
+@login_required
+def breakdown():
+    """Show an area's persons by category, problems found by type and what was done, each number a link."""
+    session = get_session()
+    campaign = campaign_from_request()
+    area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
+    return render_page_or_partial(
+        "coverage/breakdown.html",
+        "coverage/_breakdown.html",
+        campaign=campaign,
+        area=area,
+        stats=campaign_stats.statistics(session, current_user, campaign, area),
+        categories=CATEGORIES,
+        table_categories=campaign_stats.TABLE_CATEGORIES,
+        need_types=NEED_TYPES,
+        back_url=url_for("coverage.index", campaign=campaign.id, area=area.code),
     )
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 from werkzeug.exceptions import NotFound
 
@@ -127,51 +127,59 @@ def visited_case(campaign: Campaign, area: Area):
 
 
 def coverage(session: Session, user: User, campaign: Campaign, area: Area) -> Coverage:
-    """Count due and visited households and persons under an area, grouped by its child areas, in two queries."""
-    child, seen, where = child_prefix(area), func.count(visited_case(campaign, area)), household_filter(user, area)
-    institution = Household.kind == "institution"
-    seen_institution = case((and_(institution, was_visited(campaign, area)), 1))
-    household_rows = session.exec(
+    """Count due and visited households and persons under an area, grouped by its child areas, in one query."""
+    per_household = _per_household(user, campaign, area)
+    h = per_household.c
+    counts = session.exec(
         select(
-            child,
-            func.count(Household.id),
-            seen,
-            func.count(case((Household.care_agreement_signed, 1))),
-            func.count(case((Household.wants_institutional_care, 1))),
-        )
-        .select_from(Household)
-        .where(*where)
-        .group_by(child)
-    ).all()
-    person_rows = session.exec(
-        select(child, func.count(Person.id), seen, func.count(case((institution, 1))), func.count(seen_institution))
-        .select_from(Person)
-        .join(Household, Household.id == Person.household_id)
-        .where(*where)
-        .group_by(child)
+            h.child,
+            func.count(),
+            func.sum(h.seen),
+            func.sum(h.members),
+            func.sum(h.seen * h.members),
+            func.sum(h.institution * h.members),
+            func.sum(h.institution * h.seen * h.members),
+            func.sum(h.care),
+            func.sum(h.wants),
+        ).group_by(h.child)
     ).all()
     rows = {
-        prefix: Tally(
-            prefix.ljust(12, "0"),
-            prefix,
-            households_due=due,
-            households_visited=seen_households,
-            care_agreements=care,
-            wants_institutional_care=wants,
-        )
-        for prefix, due, seen_households, care, wants in household_rows
+        prefix: Tally(prefix.ljust(12, "0"), prefix, *(int(n or 0) for n in numbers)) for prefix, *numbers in counts
     }
     names = area_names(session, [row.code for row in rows.values()])
     for row in rows.values():
         row.name = names.get(row.code, row.name)
-    for prefix, due, seen_persons, in_institutions, seen_in_institutions in person_rows:
-        rows[prefix].persons_due, rows[prefix].persons_visited = due, seen_persons
-        rows[prefix].institution_persons, rows[prefix].institution_visited = in_institutions, seen_in_institutions
     children = sorted(rows.values(), key=lambda t: t.code)
     total = Tally(area.code, area.name)
     for row in children:
         total.add(row)
     return Coverage(total=total, children=children if area.level < 4 else [])
+
+
+def _per_household(user: User, campaign: Campaign, area: Area):
+    """Return a subquery with one row per due household: its child area, visited, members, kind and care flags.
+
+    Each household's visit and its members are looked up once and the row is then summed several ways;
+    counting over persons instead would test the same visit once per member. As with visits, cities
+    and counties count members in one pass over persons, townships and villages per household.
+    """
+    flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
+    query = select(
+        child_prefix(area),
+        flag(was_visited(campaign, area)).label("seen"),
+        flag(Household.kind == "institution").label("institution"),
+        flag(Household.care_agreement_signed).label("care"),
+        flag(Household.wants_institutional_care).label("wants"),
+    ).where(*household_filter(user, area))
+    if area.level <= 2:
+        per = select(Person.household_id, func.count().label("n")).group_by(Person.household_id).subquery()
+        query = query.outerjoin(per, per.c.household_id == Household.id)
+        query = query.add_columns(func.coalesce(per.c.n, 0).label("members"))
+    else:
+        own = select(func.count(Person.id)).where(Person.household_id == Household.id).scalar_subquery()
+        query = query.add_columns(own.label("members"))
+    # OFFSET 0 keeps SQLite from merging this into the outer query, which would recount members per sum.
+    return query.offset(0).subquery()
 
 
 def missing_households(user: User, campaign: Campaign, area: Area):

@@ -117,7 +117,7 @@ def test_categories_are_counted_in_persons_and_link_to_the_households(session, w
     session.commit()
     survey(session, world.assistant_a, world.household_a)
     session.commit()
-    page = text(as_user("township").get("/coverage/"))
+    page = text(as_user("township").get("/coverage/breakdown", query_string={"campaign": running.id}))
     dibao = re.search(r'category=dibao&amp;area=530902100000">低保</a></th>\s*<td>(\d+)</td><td>(\d+)</td>', page)
     assert dibao and dibao.groups() == ("2", "1")  # 张明华 (visited) and 岩保
     assert "重残" in page and "特困（分散供养）" in page
@@ -131,7 +131,7 @@ def test_problems_found_in_the_window_are_counted_by_type_with_links_to_the_need
     need(session, world, world.household_other, "medical")  # another county
     session.commit()
     client = as_user("township")
-    page = text(client.get("/coverage/"))
+    page = text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
     assert "发现问题（3 个）" in page
     medical = re.search(
         r'<th scope="row">医疗</th>\s*<td><a href="([^"]+)">(\d+)</a></td>\s*<td><a href="([^"]+)">(\d+)</a>', page
@@ -154,7 +154,7 @@ def test_relief_granted_in_the_window_is_counted_with_its_amount_and_listed(sess
     granted(session, world, world.household_a, 20000, decided_at=datetime.now(UTC) - timedelta(days=40))
     session.commit()
     client = as_user("county")
-    page = text(client.get("/coverage/"))
+    page = text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
     assert "2 人次 · 1300.50 元" in page
     listed = text(client.get("/coverage/relief", query_string={"campaign": running.id}))
     assert listed.count('class="relief-row"') == 2 and "张明华" in listed and "杨梅国" in listed
@@ -168,7 +168,7 @@ def test_care_agreements_and_wishes_link_to_the_households(session, world, runni
     session.add_all([world.household_a, world.household_b])
     session.commit()
     client = as_user("township")
-    page = text(client.get("/coverage/"))
+    page = text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
     assert re.search(r"签订照料协议</span><span class=\"weui-cell__ft\">1 户", page)
     care = text(client.get("/households/", query_string={"flag": "care_agreement", "area": TOWNSHIP}))
     assert "张明华" in care and "杨梅国" not in care and "只显示：博尚镇 · 已签订照料协议" in care
@@ -187,3 +187,22 @@ def test_relief_list_requires_login_and_stays_in_scope(client, session, world, r
 def test_an_area_filter_never_widens_the_household_list_beyond_scope(world, as_user):
     page = text(as_user("assistant_a").get("/households/", query_string={"area": "530900000000"}))
     assert "张明华" in page and "杨梅国" not in page and "段明" not in page
+
+
+def test_the_coverage_page_loads_the_breakdown_after_it(session, world, running, as_user):
+    client = as_user("township")
+    page = text(client.get("/coverage/"))
+    url = f"/coverage/breakdown?campaign={running.id}&amp;area={TOWNSHIP}"
+    assert f'hx-get="{url}"' in page and 'hx-trigger="load"' in page and "对象类别（人）" not in page
+    partial = client.get(url.replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert "<html" not in text(partial) and "对象类别（人）" in text(partial)
+    assert "HX-Request" in partial.headers["Vary"]
+    whole = text(client.get(url.replace("&amp;", "&")))
+    assert "<html" in whole and "排查统计 · 博尚镇" in whole and "冬季排查回访" in whole
+
+
+def test_breakdown_requires_login_and_stays_in_scope(client, running, as_user):
+    assert client.get("/coverage/breakdown", query_string={"campaign": running.id}).status_code == 302
+    assistant = as_user("assistant_a")
+    query = {"campaign": running.id, "area": VILLAGE_B}
+    assert assistant.get("/coverage/breakdown", query_string=query).status_code == 404

@@ -277,7 +277,7 @@ def test_due_and_visited_match_the_coverage_page_and_the_api(as_user, campaign):
 def test_the_total_row_matches_the_coverage_pages_breakdown(as_user, campaign):
     client = as_user("township")
     total = read_table(download(client, campaign).data)[1]["合计"]
-    page = client.get("/coverage/", query_string={"campaign": campaign.id}).get_data(as_text=True)
+    page = client.get("/coverage/breakdown", query_string={"campaign": campaign.id}).get_data(as_text=True)
     for code in TABLE_CATEGORIES:
         shown = re.search(rf">{re.escape(CATEGORIES[code])}</a></th>\s*<td>(\d+)</td>", page)
         assert (int(shown.group(1)) if shown else 0) == total[(KINDS, CATEGORIES[code])], code
