@@ -31,6 +31,11 @@ def campaign_from_request() -> Campaign:
     return campaign
 
 
+def area_from_request():
+    """Return the area named in ?area= (else the user's own) if the user may see it; otherwise 404."""
+    return coverage.check_area(get_session(), current_user, request.args.get("area") or current_user.area_code)
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -43,7 +48,7 @@ def index():
         campaign = campaign_from_request()
     else:  # today's campaign, else the latest one
         campaign = coverage.active_campaign(session) or campaigns[0]
-    area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
+    area = area_from_request()
     return render_template(
         "coverage/index.html",
         campaign=campaign,
@@ -60,9 +65,7 @@ def index():
 @login_required
 def breakdown():
     """Show an area's persons by category, problems found by type and what was done, each number a link."""
-    session = get_session()
-    campaign = campaign_from_request()
-    area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
+    session, campaign, area = get_session(), campaign_from_request(), area_from_request()
     return render_page_or_partial(
         "coverage/breakdown.html",
         "coverage/_breakdown.html",
@@ -80,9 +83,7 @@ def breakdown():
 @login_required
 def missing():
     """List the households of an area not yet visited in the campaign (还差 N 户)."""
-    session = get_session()
-    campaign = campaign_from_request()
-    area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
+    session, campaign, area = get_session(), campaign_from_request(), area_from_request()
     page = page_number()
     query = coverage.missing_households(current_user, campaign, area)
     rows, has_more = households.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -105,9 +106,7 @@ def missing():
 @login_required
 def relief():
     """List the temporary relief granted in the campaign window under an area (the number on the coverage page)."""
-    session = get_session()
-    campaign = campaign_from_request()
-    area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
+    session, campaign, area = get_session(), campaign_from_request(), area_from_request()
     page = page_number()
     query = campaign_stats.granted_relief(current_user, campaign, area)
     rows, has_more = relief_queue.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)

@@ -8,12 +8,12 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from blueprints import actor
-from blueprints.coverage import DOWNLOAD_ROLES, campaign_from_request
+from blueprints.coverage import DOWNLOAD_ROLES, area_from_request, campaign_from_request
 from db import get_session
 from models import Campaign, User
-from services import audit, campaign_stats, coverage, report_docx, statistics_xlsx, work_report
+from services import audit, campaign_stats, coverage, statistics_xlsx, work_report
 from services.work_report import PARTS, TIMING, PartsInvalid, WorkReportError
-from services.work_report_draft import chinese_date, draft_basic_situation
+from services.work_report_draft import draft_basic_situation
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -31,9 +31,7 @@ def statistics_table():
     """Send the campaign's statistics table for an area: one row per child area and a 合计 row."""
     if current_user.role not in DOWNLOAD_ROLES:
         abort(403)
-    session = get_session()
-    campaign = campaign_from_request()
-    area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
+    session, campaign, area = get_session(), campaign_from_request(), area_from_request()
     stats = campaign_stats.statistics(session, current_user, campaign, area)
     body = statistics_xlsx.build(stats)
     audit.record(session, actor(), "report.statistics_downloaded", None, campaign=campaign.id, area=area.code)
@@ -87,9 +85,7 @@ def _latest(session, campaigns: list[Campaign]) -> Campaign:
 @login_required
 def report_page(campaign_id: int, area_code: str):
     """Show a county's report; its county officer writes, saves, sends the table and submits it here."""
-    session = get_session()
-    area = work_report.check_county(session, current_user, area_code)
-    campaign = session.get(Campaign, campaign_id) or abort(404)
+    session, area, campaign = _county_and_campaign(campaign_id, area_code)
     if request.method == "GET":
         return _render_report(campaign, area)
     if current_user.role not in work_report.WRITERS:
@@ -126,9 +122,7 @@ def report_page(campaign_id: int, area_code: str):
 @login_required
 def return_work_report(campaign_id: int, area_code: str):
     """Send a county's submitted report back for changes, with the reason (city, admin)."""
-    session = get_session()
-    area = work_report.check_county(session, current_user, area_code)
-    campaign = session.get(Campaign, campaign_id) or abort(404)
+    session, area, campaign = _county_and_campaign(campaign_id, area_code)
     if current_user.role not in work_report.RETURNERS:
         abort(403)
     report = work_report.find(session, campaign, area) or abort(404)
@@ -152,23 +146,8 @@ def return_work_report(campaign_id: int, area_code: str):
 @login_required
 def work_report_docx(campaign_id: int, area_code: str):
     """Send the county's report as a Word document, with the statistics table as sent (or as now, if not yet)."""
-    session = get_session()
-    area = work_report.check_county(session, current_user, area_code)
-    campaign = session.get(Campaign, campaign_id) or abort(404)
-    report = work_report.find(session, campaign, area)
-    stats = work_report.table_statistics(session, current_user, campaign, area, report)
-    if report is not None:
-        parts = {key: getattr(report, key) for key in PARTS}
-    else:
-        parts = {"basic_situation": draft_basic_situation(stats)}
-    now = datetime.now(coverage.CHINA)
-    dated = work_report.china_date(report.report_submitted_at) if _submitted(report) else now.date()
-    if report is not None and report.statistics_snapshot:
-        sent = work_report.china_time(report.statistics_submitted_at)
-        note = f"数据为{chinese_date(sent.date())} {sent:%H:%M} 报送时的数据"
-    else:
-        note = f"数据截至{chinese_date(now.date())} {now:%H:%M}（统计表尚未报送）"
-    body = report_docx.build(area, campaign, parts, stats, dated=dated, table_note=note)
+    session, area, campaign = _county_and_campaign(campaign_id, area_code)
+    report, body = work_report.export_docx(session, current_user, campaign, area)
     audit.record(session, actor(), "work_report.downloaded", report, campaign=campaign.id, area=area.code)
     session.commit()
     response = Response(body, mimetype=DOCX)
@@ -182,9 +161,7 @@ def work_report_docx(campaign_id: int, area_code: str):
 @login_required
 def work_statistics_xlsx(campaign_id: int, area_code: str):
     """Send the statistics table exactly as the county sent it."""
-    session = get_session()
-    area = work_report.check_county(session, current_user, area_code)
-    campaign = session.get(Campaign, campaign_id) or abort(404)
+    session, area, campaign = _county_and_campaign(campaign_id, area_code)
     report = work_report.find(session, campaign, area)
     if report is None or not report.statistics_snapshot:
         abort(404)
@@ -199,8 +176,11 @@ def work_statistics_xlsx(campaign_id: int, area_code: str):
     return response
 
 
-def _submitted(report) -> bool:
-    return report is not None and report.report_submitted_at is not None
+def _county_and_campaign(campaign_id: int, area_code: str):
+    """Return the session, the county (403/404 as work_report.check_county says) and the campaign (else 404)."""
+    session = get_session()
+    area = work_report.check_county(session, current_user, area_code)
+    return session, area, session.get(Campaign, campaign_id) or abort(404)
 
 
 def _render_report(campaign: Campaign, area, **context):

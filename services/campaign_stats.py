@@ -13,7 +13,7 @@ from models import Area, Campaign, Household, Need, Person, PersonCategory, Reli
 from services.areas import area_names
 from services.categories import CATEGORIES
 from services.coverage import Tally, child_prefix, coverage, household_filter, visited_case, window
-from services.scope import area_range, where_in_scope
+from services.scope import where_in_scope, where_under
 from services.visit_rules import NEED_TYPES
 
 # The categories the statistics table has a column for (临时救助 is counted as relief granted instead).
@@ -122,8 +122,7 @@ def _categories(user: User, campaign: Campaign, area: Area):
 
 def _in_area(user: User, area: Area) -> tuple:
     """WHERE clauses for rows whose household lies under the area and in scope, whatever its status."""
-    low, high = area_range(area.code)
-    return where_in_scope(user, Household.area_code), Household.area_code >= low, Household.area_code <= high
+    return where_in_scope(user, Household.area_code), where_under(area.code, Household.area_code)
 
 
 def _needs(user: User, campaign: Campaign, area: Area):

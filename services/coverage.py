@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 
 from models import Area, Campaign, Household, Person, User, Visit
 from services.areas import area_names
-from services.scope import area_range, is_in_scope, where_in_scope
+from services.scope import is_in_scope, where_in_scope, where_under
 
 CHINA = timezone(timedelta(hours=8))
 CHILD_PREFIX = {1: 6, 2: 9, 3: 12, 4: 12}  # city → counties, county → townships, township → villages
@@ -87,11 +87,9 @@ def check_area(session: Session, user: User, area_code: str) -> Area:
 
 def household_filter(user: User, area: Area) -> tuple:
     """Return the WHERE clauses for the active households under an area that the user may see."""
-    low, high = area_range(area.code)
     return (
         where_in_scope(user, Household.area_code),
-        Household.area_code >= low,
-        Household.area_code <= high,
+        where_under(area.code, Household.area_code),
         Household.status == "active",
     )
 

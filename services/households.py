@@ -15,7 +15,7 @@ from services.audit import Actor
 from services.cards import issue_card, undelivered
 from services.categories import CATEGORIES
 from services.phones import PHONE_MESSAGE, is_phone_number
-from services.scope import area_range, is_in_scope, where_in_scope
+from services.scope import is_in_scope, where_in_scope, where_under
 
 KINDS = {"family": "家庭", "institution": "供养/福利机构"}
 STATUSES = {"active": "在册", "exited": "已退出"}
@@ -81,8 +81,7 @@ def search_households(
     if village:
         query = query.where(Household.area_code == village)
     if area:
-        low, high = area_range(area)
-        query = query.where(Household.area_code >= low, Household.area_code <= high)
+        query = query.where(where_under(area, Household.area_code))
     if kind in KINDS:
         query = query.where(Household.kind == kind)
     if flag == "care_agreement":

@@ -12,7 +12,7 @@ from models import Area, AuditEvent, Household, Need, Person, User, utcnow
 from services import audit
 from services.audit import Actor
 from services.households import get_household_for
-from services.scope import area_range, where_in_scope
+from services.scope import where_in_scope, where_under
 from services.visit_rules import NEED_STATUSES, NEED_TYPES
 
 CHANGE_ROLES = ("township", "county", "city", "admin")  # assistants raise and follow needs; officers settle them
@@ -51,8 +51,7 @@ def search_needs(
     """Return a select() of needs in scope filtered by type, status, village or area and when raised, newest first."""
     query = needs_in_scope(user)
     if area:
-        low, high = area_range(area)
-        query = query.where(Household.area_code >= low, Household.area_code <= high)
+        query = query.where(where_under(area, Household.area_code))
     if raised_between:
         query = query.where(Need.created_at >= raised_between[0], Need.created_at < raised_between[1])
     if need_type in NEED_TYPES:

@@ -34,9 +34,10 @@ def code_range(prefix: str) -> tuple[str, str]:
     return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
-def area_range(code: str) -> tuple[str, str]:
-    """Return the lowest and highest 12-digit codes under an area of any level."""
-    return code_range(code[: PREFIX_LENGTH[area_level(code)]])
+def where_under(area_code: str, code_column):
+    """Return a WHERE clause keeping rows whose area code lies under an area of any level (a range, as above)."""
+    low, high = code_range(area_code[: PREFIX_LENGTH[area_level(area_code)]])
+    return and_(code_column >= low, code_column <= high)
 
 
 def where_in_scope(user, code_column):

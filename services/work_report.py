@@ -14,11 +14,12 @@ from sqlmodel import Session, select
 from werkzeug.exceptions import Forbidden, NotFound
 
 from models import Area, Campaign, User, WorkReport, utcnow
-from services import audit
+from services import audit, report_docx
 from services.audit import Actor
 from services.campaign_stats import AreaStats, Statistics, statistics
 from services.coverage import CHINA, Tally
 from services.scope import is_in_scope, where_in_scope
+from services.work_report_draft import chinese_date, draft_basic_situation
 
 PARTS = {
     "basic_situation": "对象基本情况",
@@ -289,3 +290,24 @@ def summary(rows: list[CountyRow]) -> dict[str, dict[str, int]]:
         counts["statistics"][row.statistics] += 1
         counts["report"][row.report_timing] += 1
     return counts
+
+
+def export_docx(
+    session: Session, user: User, campaign: Campaign, area: Area, now: datetime | None = None
+) -> tuple[WorkReport | None, bytes]:
+    """Build the county's report as .docx: parts as saved (else the first draft), table as sent (else as now)."""
+    report = find(session, campaign, area)
+    stats = table_statistics(session, user, campaign, area, report)
+    if report is not None:
+        parts = {key: getattr(report, key) for key in PARTS}
+    else:
+        parts = {"basic_situation": draft_basic_situation(stats)}
+    now = (now or datetime.now(UTC)).astimezone(CHINA)
+    submitted = report is not None and report.report_submitted_at is not None
+    dated = china_date(report.report_submitted_at) if submitted else now.date()
+    if report is not None and report.statistics_snapshot:
+        sent = china_time(report.statistics_submitted_at)
+        note = f"数据为{chinese_date(sent.date())} {sent:%H:%M} 报送时的数据"
+    else:
+        note = f"数据截至{chinese_date(now.date())} {now:%H:%M}（统计表尚未报送）"
+    return report, report_docx.build(area, campaign, parts, stats, dated=dated, table_note=note)
