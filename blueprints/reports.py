@@ -33,13 +33,16 @@ def statistics_table():
         abort(403)
     session, campaign, area = get_session(), campaign_from_request(), area_from_request()
     stats = campaign_stats.statistics(session, current_user, campaign, area)
-    body = statistics_xlsx.build(stats)
     audit.record(session, actor(), "report.statistics_downloaded", None, campaign=campaign.id, area=area.code)
+    names = f"statistics-{campaign.id}-{area.code}.xlsx", f"statistics-{campaign.id}-{area.name}统计表.xlsx"
+    return download(session, statistics_xlsx.build(stats), XLSX, *names)
+
+
+def download(session, body: bytes, mimetype: str, ascii_name: str, chinese_name: str) -> Response:
+    """Commit the download's audit event and send the file under its two names."""
     session.commit()
-    response = Response(body, mimetype=XLSX)
-    response.headers["Content-Disposition"] = attachment(
-        f"statistics-{campaign.id}-{area.code}.xlsx", f"statistics-{campaign.id}-{area.name}统计表.xlsx"
-    )
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = attachment(ascii_name, chinese_name)
     return response
 
 
@@ -149,12 +152,8 @@ def work_report_docx(campaign_id: int, area_code: str):
     session, area, campaign = _county_and_campaign(campaign_id, area_code)
     report, body = work_report.export_docx(session, current_user, campaign, area)
     audit.record(session, actor(), "work_report.downloaded", report, campaign=campaign.id, area=area.code)
-    session.commit()
-    response = Response(body, mimetype=DOCX)
-    response.headers["Content-Disposition"] = attachment(
-        f"work-report-{campaign.id}-{area.code}.docx", f"{area.name}工作情况报告-{campaign.name}.docx"
-    )
-    return response
+    names = f"work-report-{campaign.id}-{area.code}.docx", f"{area.name}工作情况报告-{campaign.name}.docx"
+    return download(session, body, DOCX, *names)
 
 
 @bp.route("/work/<int:campaign_id>/<area_code>/statistics.xlsx")
@@ -168,12 +167,8 @@ def work_statistics_xlsx(campaign_id: int, area_code: str):
     stats = work_report.snapshot_statistics(report, campaign, area)
     body = statistics_xlsx.build(stats, made_at=report.statistics_submitted_at)
     audit.record(session, actor(), "work_report.statistics_downloaded", report, campaign=campaign.id, area=area.code)
-    session.commit()
-    response = Response(body, mimetype=XLSX)
-    response.headers["Content-Disposition"] = attachment(
-        f"statistics-{campaign.id}-{area.code}-sent.xlsx", f"{area.name}统计表（已报送）-{campaign.name}.xlsx"
-    )
-    return response
+    names = f"statistics-{campaign.id}-{area.code}-sent.xlsx", f"{area.name}统计表（已报送）-{campaign.name}.xlsx"
+    return download(session, body, XLSX, *names)
 
 
 def _county_and_campaign(campaign_id: int, area_code: str):
