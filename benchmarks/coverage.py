@@ -131,6 +131,7 @@ def measure_pages(url: str, repeat: int, campaign_id: int, city_user_id: int) ->
         ("page_city", f"/coverage/?campaign={campaign_id}"),
         ("breakdown_city", f"/coverage/breakdown?campaign={campaign_id}"),  # htmx loads it after the page
         ("xlsx_city", f"/reports/statistics.xlsx?campaign={campaign_id}"),
+        ("visits_tab_city", "/visits/"),  # due visits per assistant, counted in SQL
     ):
         timing, response = timed(repeat, lambda p=path: client.get(p))
         results[name] = {**timing, "status": response.status_code, "bytes": len(response.data)}

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from db import get_session
 from extensions import limiter
-from services import areas, coverage, funds, households, needs, relief_overview, schedule, users
+from services import areas, coverage, funds, households, needs, relief_overview, schedule, schedule_counts, users
 from services.cards import PRINT_ROLES
 
 bp = Blueprint("main", __name__)
@@ -24,10 +24,11 @@ def home():
     area = areas.get_area(session, current_user.area_code)
     counts = households.count_in_scope(session, current_user)
     due = loads = None
-    if current_user.role in ("assistant", "township"):  # wider scopes would work out thousands of households
+    if current_user.role == "assistant":
         due = schedule.due_visits(session, current_user)
-        if current_user.role == "township":
-            loads = schedule.load_per_assistant(session, current_user, due)[:HOME_LOADS]
+    elif current_user.role == "township":  # wider scopes see the loads on the 走访 tab
+        per_assistant = schedule_counts.due_counts(session, current_user)
+        loads = schedule.load_per_assistant(session, current_user, per_assistant)[:HOME_LOADS]
     campaign = coverage.active_campaign(session)
     campaign_total = coverage.coverage(session, current_user, campaign, area).total if campaign else None
     return render_template(

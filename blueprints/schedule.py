@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
-from services import schedule
+from services import schedule, schedule_counts
 from services.categories import CATEGORIES
 from services.schedule import SECTIONS, SETTINGS_ROLES, FrequencyError
 from services.visit_rules import KINDS, RISKS
@@ -38,12 +38,20 @@ def index():
     context = {"recent": recent, "has_more": has_more, "page": page, "kinds": KINDS, "risks": RISKS}
     if is_htmx():  # 加载更多 of recent visits: the schedule need not be worked out again
         return render_page_or_partial("schedule/index.html", "schedule/_recent.html", **context)
-    due = schedule.due_visits(session, current_user)
-    loads = schedule.load_per_assistant(session, current_user, due) if current_user.role != "assistant" else []
+    if current_user.role == "assistant":
+        due, loads = schedule.due_visits(session, current_user), []
+        counts = due.counts
+    else:  # officers see counts per assistant, counted in SQL over thousands of households
+        due, per_assistant = None, schedule_counts.due_counts(session, current_user)
+        loads, counts = (
+            schedule.load_per_assistant(session, current_user, per_assistant),
+            schedule_counts.totals(per_assistant),
+        )
     return render_page_or_partial(
         "schedule/index.html",
         "schedule/_recent.html",
         due=due,
+        counts=counts,
         loads=loads,
         sections=SECTIONS,
         page_size=DUE_PAGE,

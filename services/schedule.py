@@ -1,7 +1,8 @@
 """Routine visits: how often each household is due, who is overdue, and the city's frequency settings.
 
-The due list of a whole scope is read in two queries (households, then their categories); the date
-arithmetic runs in Python, because SQLite and PostgreSQL disagree on date functions.
+An assistant's due list is read in two queries (households, then their categories); the date
+arithmetic runs in Python, because SQLite and PostgreSQL disagree on date functions. Officers see
+counts per assistant, which services/schedule_counts.py works out in SQL by the same rule.
 """
 
 from collections import defaultdict
@@ -236,19 +237,21 @@ class AssistantLoad:
     week: int = 0
 
 
-def load_per_assistant(session: Session, user: User, due: Due) -> list[AssistantLoad]:
-    """Count due households per assistant in scope (and those with none), most overdue first."""
-    ids = {i.assistant_id for items in (due.overdue, due.today, due.week) for i in items if i.assistant_id}
+def load_per_assistant(session: Session, user: User, counts: dict[tuple[int | None, str], int]) -> list[AssistantLoad]:
+    """Give each assistant in scope (and nobody) their due counts, most overdue first.
+
+    `counts` maps (assistant id, section) to households: services/schedule_counts.due_counts makes it.
+    """
+    ids = {assistant_id for assistant_id, _section in counts if assistant_id}
     wanted = and_(User.role == "assistant", User.active, where_in_scope(user, User.area_code))
     if ids:  # a departed assistant still holds households until they are handed over
         wanted = or_(wanted, User.id.in_(ids))
     query = select(User.id, User.display_name, Area.name).join(Area, Area.code == User.area_code).where(wanted)
     loads = {uid: AssistantLoad(uid, name, village) for uid, name, village in session.exec(query)}
     loads[None] = AssistantLoad(None, "未指定协理员", "")
-    for name in SECTIONS:
-        for item in due.section(name):
-            load = loads.get(item.assistant_id, loads[None])
-            setattr(load, name, getattr(load, name) + 1)
+    for (assistant_id, section), count in counts.items():
+        load = loads.get(assistant_id, loads[None])
+        setattr(load, section, getattr(load, section) + count)
     if not any((loads[None].overdue, loads[None].today, loads[None].week)):
         del loads[None]
     return sorted(loads.values(), key=lambda a: (-a.overdue, -a.today, -a.week, a.village, a.name))

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from models import AuditEvent, Household, VisitFrequency
-from services import schedule
+from services import schedule, schedule_counts
 from services.audit import Actor
 from services.schemas import VisitIn
 from services.visits import record_visit
@@ -142,8 +142,8 @@ def test_assistant_counts_only_their_own_village(session, world):
 
 def test_township_sees_overdue_counts_per_assistant_and_households_with_none(session, world):
     visit(session, world.assistant_a, world.household_a, NOW - timedelta(days=40))
-    due = schedule.due_visits(session, world.township, now=NOW)
-    loads = {load.name: load for load in schedule.load_per_assistant(session, world.township, due)}
+    counts = schedule_counts.due_counts(session, world.township, now=NOW)
+    loads = {load.name: load for load in schedule.load_per_assistant(session, world.township, counts)}
     assert (loads["李协理"].overdue, loads["李协理"].today) == (1, 0)
     assert (loads["王协理"].overdue, loads["王协理"].today) == (0, 0)  # 杨梅国 has no assistant
     assert loads["未指定协理员"].today == 1 and loads["未指定协理员"].village == ""
@@ -342,3 +342,43 @@ def test_assistant_b_sees_their_own_village_on_the_tab(client, world):
     login(client, world.assistant_b)
     body = client.get("/visits/").get_data(as_text=True)
     assert "杨梅国" in body and "勐准村" in body and "张明华" not in body
+
+
+# ---- officers' counts in SQL ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("now", [NOW, datetime(2024, 6, 30, 16, 30, tzinfo=UTC)])  # noon; just after China midnight
+def test_officers_counts_in_sql_equal_the_household_by_household_rule(session, world, now):
+    """Every mix of categories, risk and last visit lands in the same section in SQL as in Python."""
+    values = schedule.parse_frequency_form(_monthly(default=60, dibao=45, serious_illness=14))
+    schedule.save_frequencies(session, Actor(world.city), values)
+    mixes = [(), ("dibao",), ("orphan",), ("dibao", "serious_illness"), ("vagrant", "lonely_elderly")]
+    number = 1
+    for days_ago in (0, 5, 6, 7, 8, 13, 14, 15, 29, 30, 31, 37, 44, 45, 46, 52, 59, 60, 61, 67, 68, 200, None):
+        for hour in (15, 16, 17):  # around midnight in China (16:00 UTC)
+            for risk in ("normal", "urgent"):
+                number += 1
+                categories = mixes[number % len(mixes)]
+                assistant = (world.assistant_a.id, world.assistant_b.id, None)[number % 3]
+                last = None
+                if days_ago is not None:
+                    last = (now - timedelta(days=days_ago)).replace(hour=hour, minute=number % 60)
+                add_household(
+                    session, VILLAGE_A, f"{number:04d}", f"户{number}", categories=categories,
+                    assistant_id=assistant, last_visit_at=last, last_risk=risk if last else None,
+                )  # fmt: skip
+    session.commit()
+    due = schedule.due_visits(session, world.township, now=now)
+    expected: dict = {}
+    for name in schedule.SECTIONS:
+        for item in due.section(name):
+            expected[(item.assistant_id, name)] = expected.get((item.assistant_id, name), 0) + 1
+    assert schedule_counts.due_counts(session, world.township, now=now) == expected
+    assert sum(expected.values()) > 100 and len({name for _a, name in expected}) == 3
+
+
+def test_officers_see_the_totals_of_every_assistant_on_the_visits_tab(as_user, world, session):
+    visit(session, world.assistant_a, world.household_a, datetime.now(UTC) - timedelta(days=40))
+    body = as_user("county").get("/visits/").get_data(as_text=True)
+    assert re.search(r'stat__num">1</div><div class="stat__label">逾期', body)
+    assert re.search(r'stat__num">1</div><div class="stat__label">今天', body)  # 杨梅国, never visited
