@@ -75,7 +75,7 @@ class Statistics:
 
 
 def statistics(session: Session, user: User, campaign: Campaign, area: Area) -> Statistics:
-    """Gather every figure of the statistics table for an area, one row per child area, in five queries."""
+    """Gather every figure of the statistics table for an area, one row per child area, in four GROUP BY queries."""
     covered = coverage(session, user, campaign, area)
     tallies = covered.children if area.level < 4 else [covered.total]  # a village is its own only row
     rows = {tally.code: AreaStats(tally) for tally in tallies}
