@@ -54,7 +54,15 @@ def seed(url: str, households: int, visits: int, seed_value: int) -> float:
     finished = subprocess.run(command, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True)
     if finished.returncode != 0:
         sys.exit(f"seed-demo failed on {url}:\n{finished.stdout.decode()}\n{finished.stderr.decode()}")
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if url.startswith("postgresql"):
+        # What autovacuum does within a minute of a bulk load: without the visibility map PostgreSQL
+        # cannot answer from the covering indexes alone, and the first minutes would be measured.
+        engine = db.make_engine(url)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+        engine.dispose()
+    return seconds
 
 
 def timed(repeat: int, call) -> tuple[dict, object]:
