@@ -138,17 +138,26 @@ def add_photo(
     session: Session, actor: Actor, visit: Visit, *, uuid: str, caption: str | None, data: bytes, folder: Path
 ) -> tuple[Photo, bool]:
     """Store a photo for a visit; return (photo, created). A replayed UUID answers the existing photo."""
-    existing = session.exec(select(Photo).where(Photo.uuid == uuid)).first()
+    owner = {"visit_id": visit.id, "household_id": visit.household_id}
+    photo, created = store(session, Photo, owner, uuid=uuid, caption=caption, data=data, folder=folder, actor=actor)
+    if created:
+        audit.record(session, actor, "photo.added", photo, visit_id=visit.id, bytes=photo.size_bytes)
+    return photo, created
+
+
+def store(session: Session, model, owner: dict, *, uuid: str, caption, data: bytes, folder: Path, actor: Actor):
+    """Shrink and store a photo as a row of `model` (Photo or ReliefPhoto) owned as `owner` says; return (row, created).
+
+    A replayed UUID answers the stored row when the same picture for the same owner came before, and is
+    refused otherwise. The row is flushed (unique UUID) before any file is written.
+    """
     source_sha = hashlib.sha256(data).hexdigest()
+    existing = session.exec(select(model).where(model.uuid == uuid)).first()
     if existing is not None:
-        if existing.source_sha256 == source_sha and existing.visit_id == visit.id:
-            return existing, False
-        raise PhotoConflict("这个照片编号已用于另一张照片")
-    processed = process(data)
-    photo = Photo(
+        return _replayed(existing, source_sha, owner), False
+    processed = process(data)  # raises PhotoError in plain Chinese, before anything is stored
+    photo = model(
         uuid=uuid,
-        visit_id=visit.id,
-        household_id=visit.household_id,
         caption=caption,
         sha256=processed.sha256,
         source_sha256=processed.source_sha256,
@@ -156,20 +165,27 @@ def add_photo(
         height=processed.height,
         size_bytes=len(processed.jpeg),
         uploaded_by_id=actor.user.id,
+        **owner,
     )
     session.add(photo)
     try:
-        session.flush()  # the row is checked (unique UUID) before any file is written
+        session.flush()
     except IntegrityError:  # the same photo UUID arrived twice at once: the other request stored it
         session.rollback()
-        again = session.exec(select(Photo).where(Photo.uuid == uuid)).first()
-        if again is not None and again.source_sha256 == source_sha and again.visit_id == visit.id:
-            return again, False
-        raise PhotoConflict("这个照片编号已用于另一张照片") from None
+        again = session.exec(select(model).where(model.uuid == uuid)).first()
+        if again is None:
+            raise PhotoConflict("这个照片编号已用于另一张照片") from None
+        return _replayed(again, source_sha, owner), False
     _write_atomically(path_for(folder, processed.sha256), processed.jpeg)
     _write_atomically(path_for(folder, processed.sha256, thumb=True), processed.thumb)
-    audit.record(session, actor, "photo.added", photo, visit_id=visit.id, bytes=len(processed.jpeg))
     return photo, True
+
+
+def _replayed(photo, source_sha: str, owner: dict):
+    """Return the stored photo if it is the same picture for the same owner; otherwise refuse the UUID."""
+    if photo.source_sha256 == source_sha and all(getattr(photo, key) == value for key, value in owner.items()):
+        return photo
+    raise PhotoConflict("这个照片编号已用于另一张照片")
 
 
 def discard_unreferenced(session: Session, folder: Path, sha256: str) -> None:
