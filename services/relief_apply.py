@@ -42,15 +42,7 @@ def create_application(session: Session, actor: Actor, payload: ReliefIn) -> tup
     household = get_household_for(session, actor.user, payload.household_id)
     if household.status != "active":
         raise ReliefError("这户已退出在册，不能再申请")
-    person = session.get(Person, payload.person_id)
-    if person is None or person.household_id != household.id:
-        raise ReliefError("请选择这户家庭里的成员")
-    if payload.reason not in REASONS:
-        raise ReliefError("请选择救助原因")
-    try:
-        amount = yuan_to_fen(payload.amount_yuan)
-    except AmountError as problem:
-        raise ReliefError(str(problem)) from None
+    person, amount = _checked_content(session, household.id, payload)
     need_id = _need_of(session, household.id, payload.need_id)
     application = ReliefApplication(
         uuid=str(payload.uuid),
@@ -109,15 +101,7 @@ def update_application(
         raise StaleVersion(f"这份申请已被处理，现在是“{STATES[application.state]}”，请刷新后再看")
     if not can_edit(actor.user, application):
         raise NotAllowed("只有提出申请的人可以修改草稿或退回的申请")
-    person = session.get(Person, payload.person_id)
-    if person is None or person.household_id != application.household_id:
-        raise ReliefError("请选择这户家庭里的成员")
-    if payload.reason not in REASONS:
-        raise ReliefError("请选择救助原因")
-    try:
-        amount = yuan_to_fen(payload.amount_yuan)
-    except AmountError as problem:
-        raise ReliefError(str(problem)) from None
+    person, amount = _checked_content(session, application.household_id, payload)
     fields = {
         "person_id": person.id,
         "reason": payload.reason,
@@ -140,3 +124,16 @@ def update_application(
     if payload.submit:
         decide(session, actor, application, Decision(action="submit", version=application.version))
     return application
+
+
+def _checked_content(session: Session, household_id: int, payload: ReliefIn) -> tuple[Person, int]:
+    """Check who the application is for, why and how much; return (person, amount in fen) or raise ReliefError."""
+    person = session.get(Person, payload.person_id)
+    if person is None or person.household_id != household_id:
+        raise ReliefError("请选择这户家庭里的成员")
+    if payload.reason not in REASONS:
+        raise ReliefError("请选择救助原因")
+    try:
+        return person, yuan_to_fen(payload.amount_yuan)
+    except AmountError as problem:
+        raise ReliefError(str(problem)) from None
