@@ -120,16 +120,17 @@ def visit_out(visit) -> dict:
     return data.model_dump(mode="json")
 
 
-def photo_out(photo) -> dict:
-    """Serialise a photo with its access-checked URLs."""
+def photo_out(photo, views: tuple[str, str] = ("photos.show", "photos.thumb")) -> dict:
+    """Serialise a photo with its access-checked URLs (the views that serve it whole and as a thumbnail)."""
+    show, thumb = views
     return PhotoOut(
         uuid=photo.uuid,
         caption=photo.caption,
         width=photo.width,
         height=photo.height,
         size_bytes=photo.size_bytes,
-        url=url_for("photos.show", photo_id=photo.id),
-        thumb_url=url_for("photos.thumb", photo_id=photo.id),
+        url=url_for(show, photo_id=photo.id),
+        thumb_url=url_for(thumb, photo_id=photo.id),
     ).model_dump(mode="json")
 
 

@@ -3,13 +3,13 @@
 Every refused transition rolls the session back: the reserve may have been drawn before a later check failed.
 """
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from flask_login import current_user
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from blueprints import actor
-from blueprints.api import error, photo_upload, route
+from blueprints.api import error, photo_out, photo_upload, route
 from db import get_session
 from models import ReliefApplication
 from services import openapi, relief, relief_apply, relief_photos
@@ -18,7 +18,6 @@ from services.relief_rules import REASONS, STATES, fen_to_yuan
 from services.schemas import (
     RELIEF_WORDS,
     DecisionIn,
-    PhotoOut,
     ReliefEventOut,
     ReliefIn,
     ReliefOut,
@@ -72,15 +71,7 @@ def _event_out(event, names: dict) -> ReliefEventOut:
 
 def relief_photo_out(photo) -> dict:
     """Serialise an evidence photo with its access-checked URLs."""
-    return PhotoOut(
-        uuid=photo.uuid,
-        caption=photo.caption,
-        width=photo.width,
-        height=photo.height,
-        size_bytes=photo.size_bytes,
-        url=url_for("photos.relief_show", photo_id=photo.id),
-        thumb_url=url_for("photos.relief_thumb", photo_id=photo.id),
-    ).model_dump(mode="json")
+    return photo_out(photo, ("photos.relief_show", "photos.relief_thumb"))
 
 
 def _invalid(problem: ValidationError):
