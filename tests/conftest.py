@@ -8,6 +8,8 @@ URL to run the same tests there.
 
 import os
 import shutil
+import uuid
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -16,7 +18,7 @@ from sqlmodel import Session, create_engine, select
 
 import db
 from app import create_app
-from models import Card, Household, Person, PersonCategory, User
+from models import Card, Household, Need, Person, PersonCategory, ReliefApplication, User
 from services import areas
 from services.cards import new_token
 from services.users import hash_password
@@ -191,6 +193,46 @@ def add_household(
     session.add(Card(household_id=household.id, token=new_token()))
     session.flush()
     return household
+
+
+def add_need(session, household, need_type, *, by, status="open", created_at=None) -> Need:
+    """Add a need raised at a household (by a user), as a visit would have raised it."""
+    need = Need(
+        household_id=household.id,
+        area_code=household.area_code,
+        type=need_type,
+        description="排查中发现",
+        status=status,
+        created_by_id=by.id,
+        created_at=created_at or datetime.now(UTC),
+    )
+    session.add(need)
+    return need
+
+
+def add_relief(session, household, fen, *, by, state="paid", decided_at=None) -> ReliefApplication:
+    """Add a decided temporary-relief application for a household's head (approved or paid: granted)."""
+    from services.relief_rules import REASONS
+
+    head = session.exec(select(Person.id).where(Person.household_id == household.id, Person.is_head)).one()
+    application = ReliefApplication(
+        uuid=str(uuid.uuid4()),
+        content_hash="x" * 64,
+        household_id=household.id,
+        person_id=head,
+        area_code=household.area_code,
+        township_code=household.area_code[:9] + "000",
+        reason=next(iter(REASONS)),
+        circumstances="因病支出大",
+        amount_requested_fen=fen,
+        amount_approved_fen=fen,
+        payment_form="card",
+        state=state,
+        decided_at=decided_at or datetime.now(UTC),
+        created_by_id=by.id,
+    )
+    session.add(application)
+    return application
 
 
 @pytest.fixture

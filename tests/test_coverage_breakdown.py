@@ -5,15 +5,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import select
 
-from models import Campaign, Household, Need, ReliefApplication
+from models import Campaign, Household
 from services.audit import Actor
 from services.coverage import CHINA
-from services.relief_rules import REASONS
 from services.schemas import VisitIn
 from services.visits import record_visit
-from tests.conftest import TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household
+from tests.conftest import TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, add_need, add_relief
 
 
 def text(response):
@@ -43,44 +41,11 @@ def survey(session, user, household):
 
 
 def need(session, world, household, need_type, status="open", created_at=None):
-    session.add(
-        Need(
-            household_id=household.id,
-            area_code=household.area_code,
-            type=need_type,
-            description="排查中发现",
-            status=status,
-            created_by_id=world.assistant_a.id,
-            created_at=created_at or datetime.now(UTC),
-        )
-    )
+    add_need(session, household, need_type, by=world.assistant_a, status=status, created_at=created_at)
 
 
 def granted(session, world, household, fen, state="paid", decided_at=None):
-    session.add(
-        ReliefApplication(
-            uuid=str(uuid.uuid4()),
-            content_hash="x" * 64,
-            household_id=household.id,
-            person_id=world.head_a.id if household.id == world.household_a.id else _head(session, household),
-            area_code=household.area_code,
-            township_code=TOWNSHIP,
-            reason=next(iter(REASONS)),
-            circumstances="因病支出大",
-            amount_requested_fen=fen,
-            amount_approved_fen=fen,
-            payment_form="card",
-            state=state,
-            decided_at=decided_at or datetime.now(UTC),
-            created_by_id=world.township.id,
-        )
-    )
-
-
-def _head(session, household):
-    from models import Person
-
-    return session.exec(select(Person.id).where(Person.household_id == household.id)).first()
+    add_relief(session, household, fen, by=world.township, state=state, decided_at=decided_at)
 
 
 def test_village_at_87_percent_leads_the_township_to_the_same_6_households_the_assistant_sees(

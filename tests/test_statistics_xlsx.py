@@ -15,17 +15,26 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 from sqlmodel import select
 
-from models import Area, AuditEvent, Campaign, Need, Person, PersonCategory, ReliefApplication
+from models import Area, AuditEvent, Campaign, Person, PersonCategory
 from services import campaign_stats, statistics_xlsx
 from services.audit import Actor
 from services.campaign_stats import NEED_COLUMNS, TABLE_CATEGORIES, AreaStats, Statistics
 from services.categories import CATEGORIES
 from services.coverage import CHINA, Tally
-from services.relief_rules import REASONS
 from services.schemas import VisitIn
 from services.visit_rules import NEED_TYPES
 from services.visits import record_visit
-from tests.conftest import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household
+from tests.conftest import (
+    COUNTY,
+    OTHER_COUNTY,
+    OTHER_VILLAGE,
+    TOWNSHIP,
+    VILLAGE_A,
+    VILLAGE_B,
+    add_household,
+    add_need,
+    add_relief,
+)
 
 START, END = date(2026, 2, 25), date(2026, 2, 28)
 IN_WINDOW = datetime(2026, 2, 26, 3, 0, tzinfo=UTC)
@@ -80,39 +89,11 @@ def visit(session, user, household, kind="survey"):
 
 
 def need(session, world, household, need_type, status, created_at):
-    session.add(
-        Need(
-            household_id=household.id,
-            area_code=household.area_code,
-            type=need_type,
-            description="排查中发现",
-            status=status,
-            created_by_id=world.assistant_a.id,
-            created_at=created_at,
-        )
-    )
+    add_need(session, household, need_type, by=world.assistant_a, status=status, created_at=created_at)
 
 
 def relief(session, world, household, fen, state, decided_at):
-    head = session.exec(select(Person.id).where(Person.household_id == household.id, Person.is_head)).one()
-    session.add(
-        ReliefApplication(
-            uuid=str(uuid.uuid4()),
-            content_hash="x" * 64,
-            household_id=household.id,
-            person_id=head,
-            area_code=household.area_code,
-            township_code=TOWNSHIP,
-            reason=next(iter(REASONS)),
-            circumstances="因病支出大",
-            amount_requested_fen=fen,
-            amount_approved_fen=fen,
-            payment_form="card",
-            state=state,
-            decided_at=decided_at,
-            created_by_id=world.township.id,
-        )
-    )
+    add_relief(session, household, fen, by=world.township, state=state, decided_at=decided_at)
 
 
 def download(client, campaign, area=None):
