@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from blueprints import actor, page_number, render_page_or_partial
+from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
 from models import Campaign
 from services import audit, campaign_stats, coverage, households, relief_queue
@@ -87,7 +87,8 @@ def missing():
     page = page_number()
     query = coverage.missing_households(current_user, campaign, area)
     rows, has_more = households.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    total = coverage.coverage(session, current_user, campaign, area).total
+    # the heading's count; htmx's 加载更多 only wants rows
+    total = None if is_htmx() else coverage.coverage(session, current_user, campaign, area).total
     return render_page_or_partial(
         "coverage/missing.html",
         "coverage/_missing_rows.html",
