@@ -6,8 +6,9 @@ from flask.cli import with_appcontext
 from sqlmodel import Session
 
 import db
-from services import areas, users
+from services.accounts import users
 from services.audit import Actor
+from services.registry import areas
 
 CLI = Actor(user=None, ip="cli")
 
@@ -94,7 +95,8 @@ def create_user_command(username, role, area_code, password, display_name, phone
 @click.option("--campaign/--no-campaign", default=True, help="with --visits: a third are demo campaign surveys")
 def seed_demo_command(households, seed, password, visits, campaign):
     """Create deterministic synthetic households, visits and the demo accounts."""
-    from services import demo, demo_visits  # imported here: only the demo commands need them
+    from services.demo import seed as demo  # imported here: only the demo commands need them
+    from services.demo import visits as demo_visits
 
     migrate_and_load_areas()
     with cli_session() as session:
@@ -122,7 +124,7 @@ def import_households_command(path, as_json, county_code, dry_run):
     import json
     from pathlib import Path
 
-    from services import roster  # imported here: only this command needs it
+    from services.roster import importer as roster  # imported here: only this command needs it
 
     migrate_and_load_areas()
     file = Path(path)
@@ -141,7 +143,7 @@ def import_households_command(path, as_json, county_code, dry_run):
 def prepare_demo_database(app) -> None:
     """On an empty database: create the schema, the areas and demo data; print the logins."""
     import config
-    from services import demo
+    from services.demo import seed as demo
 
     migrate_and_load_areas()
     current_app.logger.info("database ready at %s", app.config["DATABASE_URL"].split("@")[-1])

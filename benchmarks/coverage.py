@@ -33,9 +33,9 @@ import db  # noqa: E402
 from benchmarks.household_pages import percentile  # noqa: E402
 from benchmarks.seed_demo import fresh_database  # noqa: E402
 from models import Area, Campaign, User  # noqa: E402
-from services.campaign_stats import statistics as full_statistics  # noqa: E402
-from services.coverage import coverage, missing_households  # noqa: E402
-from services.demo_visits import CAMPAIGN_NAME  # noqa: E402
+from services.campaigns.coverage import coverage, missing_households  # noqa: E402
+from services.campaigns.stats import statistics as full_statistics  # noqa: E402
+from services.demo.visits import CAMPAIGN_NAME  # noqa: E402
 
 LEVELS = (  # (name, area code, who looks)
     ("city", "530900000000", "demo-city"),

@@ -25,8 +25,8 @@ from sqlmodel import Session, select  # noqa: E402
 from app import create_app  # noqa: E402
 from benchmarks.seed_demo import fresh_database  # noqa: E402
 from models import Household, User  # noqa: E402
-from services import demo  # noqa: E402
 from services.audit import Actor  # noqa: E402
+from services.demo import seed as demo  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -14,10 +14,9 @@ from werkzeug.exceptions import HTTPException
 
 from blueprints import actor, page_number
 from db import get_session
-from services import areas, cards, households, openapi, photos, visits
-from services.categories import CATEGORIES, label
-from services.idnumber import mask
-from services.schemas import (
+from services.accounts.users import ROLES
+from services.api import openapi
+from services.api.schemas import (
     ErrorOut,
     HouseholdItemOut,
     HouseholdListOut,
@@ -32,8 +31,12 @@ from services.schemas import (
     VisitSummaryOut,
     validation_messages,
 )
+from services.cards import cards
+from services.registry import areas, households
+from services.registry.categories import CATEGORIES, label
+from services.registry.idnumber import mask
 from services.scope import scope_prefix
-from services.users import ROLES
+from services.visits import photos, visits
 
 bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)
 

@@ -6,8 +6,9 @@ from flask_login import current_user
 from blueprints.api import route
 from blueprints.coverage import campaign_from_request
 from db import get_session
-from services import coverage, openapi
-from services.schemas import AreaOut, CoverageCounts, CoverageOut
+from services.api import openapi
+from services.api.schemas import AreaOut, CoverageCounts, CoverageOut
+from services.campaigns import coverage
 
 
 def _counts(tally: coverage.Tally) -> CoverageCounts:

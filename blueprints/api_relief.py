@@ -12,10 +12,8 @@ from blueprints import actor
 from blueprints.api import error, photo_out, photo_upload, route
 from db import get_session
 from models import ReliefApplication
-from services import openapi, relief, relief_apply, relief_photos
-from services.needs import user_names
-from services.relief_rules import REASONS, STATES, fen_to_yuan
-from services.schemas import (
+from services.api import openapi
+from services.api.schemas import (
     RELIEF_WORDS,
     DecisionIn,
     ReliefEventOut,
@@ -24,6 +22,11 @@ from services.schemas import (
     StaleOut,
     validation_messages,
 )
+from services.relief import apply as relief_apply
+from services.relief import evidence as relief_photos
+from services.relief import machine as relief
+from services.relief.rules import REASONS, STATES, fen_to_yuan
+from services.visits.needs import user_names
 
 
 def relief_out(session: Session, application: ReliefApplication) -> dict:

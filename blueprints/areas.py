@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, is_htmx
 from db import get_session
-from services import areas
+from services.registry import areas
 
 bp = Blueprint("areas", __name__, url_prefix="/areas")
 

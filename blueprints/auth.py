@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from blueprints import actor
 from db import get_session
 from extensions import limiter, username_key
-from services import users
+from services.accounts import users
 
 bp = Blueprint("auth", __name__)
 

@@ -8,8 +8,10 @@ from blueprints import actor
 from blueprints.visits import LAST_SCAN_KEY
 from db import get_session
 from extensions import limiter
-from services import areas, card_image, cards, households
-from services.cards import PRINT_ROLES, REISSUE_ROLES, CardError
+from services.cards import cards
+from services.cards import image as card_image
+from services.cards.cards import PRINT_ROLES, REISSUE_ROLES, CardError
+from services.registry import areas, households
 from services.scope import is_in_scope
 
 bp = Blueprint("cards", __name__)

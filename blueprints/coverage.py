@@ -9,10 +9,14 @@ from sqlmodel import select
 from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
 from models import Campaign
-from services import audit, campaign_stats, coverage, households, relief_queue
-from services.categories import CATEGORIES
-from services.relief_rules import REASONS, STATES
-from services.visit_rules import NEED_TYPES
+from services import audit
+from services.campaigns import coverage
+from services.campaigns import stats as campaign_stats
+from services.registry import households
+from services.registry.categories import CATEGORIES
+from services.relief import queue as relief_queue
+from services.relief.rules import REASONS, STATES
+from services.visits.rules import NEED_TYPES
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from flask import url_for
 
-from services.categories import label as category_label
-from services.idnumber import mask
+from services.registry.categories import label as category_label
+from services.registry.idnumber import mask
 
 CHINA = timezone(timedelta(hours=8), "CST")
 

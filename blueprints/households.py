@@ -5,9 +5,12 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
-from services import areas, cards, households, persons, visit_rules, visits
-from services.categories import CATEGORIES
-from services.households import EXIT_REASONS, FLAGS, KINDS, STATUSES, RegistryError
+from services.cards import cards
+from services.registry import areas, households, persons
+from services.registry.categories import CATEGORIES
+from services.registry.households import EXIT_REASONS, FLAGS, KINDS, STATUSES, RegistryError
+from services.visits import rules as visit_rules
+from services.visits import visits
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 

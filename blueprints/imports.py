@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from blueprints import actor
 from db import get_session
-from services import roster
+from services.roster import importer as roster
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

@@ -6,8 +6,13 @@ from sqlalchemy import text
 
 from db import get_session
 from extensions import limiter
-from services import areas, coverage, funds, households, needs, relief_overview, schedule, schedule_counts, users
-from services.cards import PRINT_ROLES
+from services.accounts import users
+from services.campaigns import coverage
+from services.cards.cards import PRINT_ROLES
+from services.registry import areas, households
+from services.relief import funds
+from services.relief import overview as relief_overview
+from services.visits import needs, schedule, schedule_counts
 
 bp = Blueprint("main", __name__)
 

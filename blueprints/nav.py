@@ -4,8 +4,8 @@ from flask import request
 from flask_login import current_user
 
 from db import get_session
-from services.relief_queue import waiting_count
-from services.users import ROLES
+from services.accounts.users import ROLES
+from services.relief.queue import waiting_count
 
 # (key, label, endpoint, roles or None for all)
 TABS = [

@@ -6,9 +6,11 @@ from flask_login import current_user, login_required
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
 from models import Campaign
-from services import areas, coverage, needs
-from services.needs import STATUS_FILTERS, NeedError
-from services.visit_rules import NEED_STATUSES, NEED_TYPES
+from services.campaigns import coverage
+from services.registry import areas
+from services.visits import needs
+from services.visits.needs import STATUS_FILTERS, NeedError
+from services.visits.rules import NEED_STATUSES, NEED_TYPES
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 

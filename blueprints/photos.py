@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 
 from blueprints.api import photo_folder
 from db import get_session
-from services import photos, relief_photos
+from services.relief import evidence as relief_photos
+from services.visits import photos
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 

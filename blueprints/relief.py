@@ -7,12 +7,19 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
-from services import households, needs, relief, relief_apply, relief_form, relief_photos, relief_queue, visit_rules
-from services.relief import Decision, NotAllowed, ReliefError, StaleVersion
-from services.relief_apply import RAISERS, ReliefConflict
-from services.relief_photos import UPLOADERS
-from services.relief_rules import ACTIONS, PAYMENT_FORMS, REASON_GROUPS, REASONS, STATES, fen_to_yuan
-from services.visits import looks_like_uuid
+from services.registry import households
+from services.relief import apply as relief_apply
+from services.relief import evidence as relief_photos
+from services.relief import form as relief_form
+from services.relief import machine as relief
+from services.relief import queue as relief_queue
+from services.relief.apply import RAISERS, ReliefConflict
+from services.relief.evidence import UPLOADERS
+from services.relief.machine import Decision, NotAllowed, ReliefError, StaleVersion
+from services.relief.rules import ACTIONS, PAYMENT_FORMS, REASON_GROUPS, REASONS, STATES, fen_to_yuan
+from services.visits import needs
+from services.visits import rules as visit_rules
+from services.visits.visits import looks_like_uuid
 
 bp = Blueprint("relief", __name__, url_prefix="/relief")
 

@@ -5,8 +5,9 @@ from flask_login import current_user, login_required
 
 from blueprints import actor
 from db import get_session
-from services import funds, relief_overview
-from services.funds import FundError
+from services.relief import funds
+from services.relief import overview as relief_overview
+from services.relief.funds import FundError
 
 bp = Blueprint("relief_overview", __name__, url_prefix="/relief/overview")
 

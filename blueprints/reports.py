@@ -11,9 +11,11 @@ from blueprints import actor
 from blueprints.coverage import DOWNLOAD_ROLES, area_from_request, campaign_from_request
 from db import get_session
 from models import Campaign, User
-from services import audit, campaign_stats, coverage, statistics_xlsx, work_report
-from services.work_report import PARTS, TIMING, PartsInvalid, WorkReportError
-from services.work_report_draft import draft_basic_situation
+from services import audit
+from services.campaigns import coverage, statistics_xlsx, work_report
+from services.campaigns import stats as campaign_stats
+from services.campaigns.work_report import PARTS, TIMING, PartsInvalid, WorkReportError
+from services.campaigns.work_report_draft import draft_basic_situation
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

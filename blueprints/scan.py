@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from db import get_session
-from services import households
+from services.registry import households
 
 bp = Blueprint("scan", __name__, url_prefix="/scan")
 

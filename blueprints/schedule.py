@@ -5,10 +5,10 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
-from services import schedule, schedule_counts
-from services.categories import CATEGORIES
-from services.schedule import SECTIONS, SETTINGS_ROLES, FrequencyError
-from services.visit_rules import KINDS, RISKS
+from services.registry.categories import CATEGORIES
+from services.visits import schedule, schedule_counts
+from services.visits.rules import KINDS, RISKS
+from services.visits.schedule import SECTIONS, SETTINGS_ROLES, FrequencyError
 
 bp = Blueprint("schedule", __name__)
 

@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
-from services import areas, users
+from services.accounts import users
+from services.registry import areas
 from services.scope import LEVEL_OF_ROLE
 
 bp = Blueprint("users", __name__, url_prefix="/users")

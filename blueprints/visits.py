@@ -8,8 +8,9 @@ from flask import session as flask_session
 from flask_login import current_user, login_required
 
 from db import get_session
-from services import areas, households, visits
-from services.visit_rules import (
+from services.registry import areas, households
+from services.visits import visits
+from services.visits.rules import (
     CHANGES,
     CHECKLIST,
     KINDS,

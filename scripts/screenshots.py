@@ -25,8 +25,8 @@ from werkzeug.serving import make_server  # noqa: E402
 import db  # noqa: E402
 from app import create_app  # noqa: E402
 from models import Household, Person, PersonCategory, User  # noqa: E402
-from services import areas, idnumber  # noqa: E402
-from services.users import hash_password  # noqa: E402
+from services.accounts.users import hash_password  # noqa: E402
+from services.registry import areas, idnumber  # noqa: E402
 
 VILLAGE = "530902100201"  # 碗窑村, 博尚镇, 临翔区
 USERNAME, PASSWORD = "lixieli", "screenshot-pass-42"

@@ -19,9 +19,9 @@ from sqlmodel import Session, create_engine, select
 import db
 from app import create_app
 from models import Card, Household, Need, Person, PersonCategory, ReliefApplication, User
-from services import areas
-from services.cards import new_token
-from services.users import hash_password
+from services.accounts.users import hash_password
+from services.cards.cards import new_token
+from services.registry import areas
 
 PASSWORD = "correct-horse-42"
 VILLAGE_A = "530902100201"  # 碗窑村, 博尚镇
@@ -212,7 +212,7 @@ def add_need(session, household, need_type, *, by, status="open", created_at=Non
 
 def add_relief(session, household, fen, *, by, state="paid", decided_at=None) -> ReliefApplication:
     """Add a decided temporary-relief application for a household's head (approved or paid: granted)."""
-    from services.relief_rules import REASONS
+    from services.relief.rules import REASONS
 
     head = session.exec(select(Person.id).where(Person.household_id == household.id, Person.is_head)).one()
     application = ReliefApplication(

@@ -13,8 +13,8 @@ from openapi_spec_validator import validate as validate_openapi
 from sqlmodel import func, select
 
 from models import AuditEvent, Card, Need, Photo, Visit, utcnow
-from services import openapi
-from services.schemas import HouseholdOut, MemberOut, VisitIn, VisitOut
+from services.api import openapi
+from services.api.schemas import HouseholdOut, MemberOut, VisitIn, VisitOut
 from tests.conftest import login
 
 FULL_ID_NUMBERS = ("530902194505168663", "53090219551221719X", "530902194810125248")

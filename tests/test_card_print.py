@@ -14,8 +14,8 @@ from PIL import Image
 from sqlmodel import select
 
 from models import Area, AuditEvent, Card, Household, PrintBatch, PrintBatchItem
-from services import card_image
-from services.cards import live_card, mask_name
+from services.cards import image as card_image
+from services.cards.cards import live_card, mask_name
 from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, login
 
 BASE = "https://doudi.example.cn"

@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 
 import db
 from models import Area, AuditEvent, Card, CardScan, Household, Person
-from services import cards
 from services.audit import Actor
-from services.cards import CardError, live_card, new_token
+from services.cards import cards
+from services.cards.cards import CardError, live_card, new_token
 from tests.conftest import PASSWORD, POSTGRES_URL, TOWNSHIP, VILLAGE_A, login
 from tests.test_card_print import decode, png
 

@@ -7,10 +7,10 @@ import pytest
 from werkzeug.exceptions import NotFound
 
 from models import Area, Campaign, Person
-from services import coverage
+from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.schemas import VisitIn
-from services.visits import record_visit
+from services.campaigns import coverage
+from services.visits.visits import record_visit
 from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household
 
 START, END = date(2026, 2, 25), date(2026, 2, 28)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models import Campaign, Household
+from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.coverage import CHINA
-from services.schemas import VisitIn
-from services.visits import record_visit
+from services.campaigns.coverage import CHINA
+from services.visits.visits import record_visit
 from tests.conftest import TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, add_need, add_relief
 
 

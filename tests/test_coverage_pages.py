@@ -7,10 +7,10 @@ import pytest
 from sqlmodel import select
 
 from models import AuditEvent, Campaign
+from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.coverage import CHINA
-from services.schemas import VisitIn
-from services.visits import record_visit
+from services.campaigns.coverage import CHINA
+from services.visits.visits import record_visit
 from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, login
 
 

@@ -7,8 +7,8 @@ from sqlmodel import Session, delete, func, select
 
 from commands import prepare_demo_database
 from models import Area, AuditEvent, Card, CardScan, Household, Person, PersonCategory, PrintBatchItem, User
-from services import idnumber
-from services.categories import CATEGORIES
+from services.registry import idnumber
+from services.registry.categories import CATEGORIES
 from tests.conftest import COUNTY, OTHER_COUNTY, POSTGRES_URL, TOWNSHIP, VILLAGE_A, VILLAGE_B, login
 
 EXPECTED_ACCOUNTS = {

@@ -6,9 +6,10 @@ import pytest
 from sqlmodel import delete, func, select
 
 from models import Area, Campaign, Household, Person, User, Visit
-from services import demo, demo_visits
 from services.audit import Actor
-from services.coverage import CHINA, coverage, window
+from services.campaigns.coverage import CHINA, coverage, window
+from services.demo import seed as demo
+from services.demo import visits as demo_visits
 
 CLI = Actor(user=None, ip="test")
 TODAY = date(2026, 3, 10)

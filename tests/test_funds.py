@@ -7,11 +7,11 @@ import pytest
 from sqlmodel import select
 
 from models import Area, AuditEvent, Person, TownshipFund
+from services.api.schemas import ReliefIn
 from services.audit import Actor
-from services.funds import FundError, FundIn, change_fund, china_year, parse_fund_form
-from services.relief import Decision, NotAllowed, allowed_actions, decide
-from services.relief_apply import create_application
-from services.schemas import ReliefIn
+from services.relief.apply import create_application
+from services.relief.funds import FundError, FundIn, change_fund, china_year, parse_fund_form
+from services.relief.machine import Decision, NotAllowed, allowed_actions, decide
 from tests.conftest import OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, login
 
 NANMEI = "530902200000"  # 南美拉祜族乡, another township of 临翔区

@@ -2,7 +2,7 @@ import pytest
 from sqlmodel import select
 
 from models import AuditEvent, Household, Person, PersonCategory
-from services.idnumber import check_digit
+from services.registry.idnumber import check_digit
 from tests.conftest import VILLAGE_A, VILLAGE_B, add_household, login
 
 

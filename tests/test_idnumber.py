@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from services import idnumber
+from services.registry import idnumber
 
 
 def test_full_width_digits_spaces_and_lowercase_x_are_normalised():

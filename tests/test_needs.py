@@ -7,10 +7,10 @@ import pytest
 from sqlmodel import select
 
 from models import AuditEvent, Need
-from services import needs
+from services.api.schemas import NeedIn, VisitIn
 from services.audit import Actor
-from services.schemas import NeedIn, VisitIn
-from services.visits import record_visit
+from services.visits import needs
+from services.visits.visits import record_visit
 from tests.conftest import login
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from sqlmodel import func, select
 
 from models import Photo
-from services.photos import path_for
+from services.visits.photos import path_for
 from tests.conftest import login
 
 FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "phone_photo_12mp.jpg"

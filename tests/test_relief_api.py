@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from models import AuditEvent, Person, ReliefApplication, ReliefEvent, ReliefPhoto
-from services.photos import path_for
+from services.visits.photos import path_for
 from tests.conftest import login
 from tests.test_api import assert_described
 from tests.test_photos import jpeg, stored_files

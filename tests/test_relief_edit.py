@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import Session
 
 from models import ReliefApplication
+from services.api.schemas import ReliefIn
 from services.audit import Actor
-from services.relief import StaleVersion
-from services.relief_apply import create_application, update_application
-from services.schemas import ReliefIn
+from services.relief.apply import create_application, update_application
+from services.relief.machine import StaleVersion
 
 
 def draft_payload(world, amount="600", **changes):

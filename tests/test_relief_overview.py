@@ -10,12 +10,12 @@ from sqlalchemy import event, update
 from sqlmodel import select
 
 from models import Area, Person, ReliefApplication
+from services.api.schemas import ReliefIn
 from services.audit import Actor
-from services.funds import FundIn, change_fund
-from services.relief import Decision, decide
-from services.relief_apply import create_application
-from services.relief_overview import CHINA, Counts, Month, _days_late, months_ending, parse_month, this_month
-from services.schemas import ReliefIn
+from services.relief.apply import create_application
+from services.relief.funds import FundIn, change_fund
+from services.relief.machine import Decision, decide
+from services.relief.overview import CHINA, Counts, Month, _days_late, months_ending, parse_month, this_month
 from tests.conftest import COUNTY, OTHER_COUNTY, OTHER_VILLAGE, TOWNSHIP, add_household, add_user, login
 
 NANMEI = "530902200000"  # 南美拉祜族乡, 临翔区

@@ -10,12 +10,12 @@ from PIL import Image
 from sqlmodel import func, select
 
 from models import AuditEvent, Need, Person, ReliefApplication, ReliefEvent, TownshipFund, utcnow
+from services.api.schemas import ReliefIn, VisitIn
 from services.audit import Actor
-from services.relief import Decision, decide
-from services.relief_apply import create_application
-from services.relief_photos import add_relief_photo
-from services.schemas import ReliefIn, VisitIn
-from services.visits import record_visit
+from services.relief.apply import create_application
+from services.relief.evidence import add_relief_photo
+from services.relief.machine import Decision, decide
+from services.visits.visits import record_visit
 from tests.conftest import TOWNSHIP
 
 

@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import Session, func, select
 
 from models import AuditEvent, ReliefApplication, ReliefEvent, TownshipFund, utcnow
+from services.api.schemas import ReliefIn
 from services.audit import Actor
-from services.relief import Decision, NotAllowed, ReliefError, StaleVersion, allowed_actions, decide
-from services.relief_apply import create_application
-from services.relief_rules import ACTIONS, AmountError, yuan_to_fen
-from services.schemas import ReliefIn
+from services.relief.apply import create_application
+from services.relief.machine import Decision, NotAllowed, ReliefError, StaleVersion, allowed_actions, decide
+from services.relief.rules import ACTIONS, AmountError, yuan_to_fen
 from tests.conftest import TOWNSHIP
 
 STATES = ("draft", "submitted", "returned", "forwarded", "approved", "rejected", "paid")

@@ -10,8 +10,8 @@ from sqlalchemy import event, func
 from sqlmodel import select
 
 from models import AuditEvent, Household, Person, PersonCategory
-from services import roster
 from services.audit import Actor
+from services.roster import importer as roster
 from tests.conftest import COUNTY, TOWNSHIP, VILLAGE_A, add_household, login
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"

@@ -10,10 +10,10 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from models import AuditEvent, Household, VisitFrequency
-from services import schedule, schedule_counts
+from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.schemas import VisitIn
-from services.visits import record_visit
+from services.visits import schedule, schedule_counts
+from services.visits.visits import record_visit
 from tests.conftest import VILLAGE_A, add_household, login
 
 NOW = datetime(2024, 6, 15, 4, 0, tzinfo=UTC)  # 12:00 on 15 June in China

@@ -16,14 +16,15 @@ from openpyxl.cell.cell import MergedCell
 from sqlmodel import select
 
 from models import Area, AuditEvent, Campaign, Person, PersonCategory
-from services import campaign_stats, statistics_xlsx
+from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.campaign_stats import NEED_COLUMNS, TABLE_CATEGORIES, AreaStats, Statistics
-from services.categories import CATEGORIES
-from services.coverage import CHINA, Tally
-from services.schemas import VisitIn
-from services.visit_rules import NEED_TYPES
-from services.visits import record_visit
+from services.campaigns import statistics_xlsx
+from services.campaigns import stats as campaign_stats
+from services.campaigns.coverage import CHINA, Tally
+from services.campaigns.stats import NEED_COLUMNS, TABLE_CATEGORIES, AreaStats, Statistics
+from services.registry.categories import CATEGORIES
+from services.visits.rules import NEED_TYPES
+from services.visits.visits import record_visit
 from tests.conftest import (
     COUNTY,
     OTHER_COUNTY,

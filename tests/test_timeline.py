@@ -10,10 +10,10 @@ from PIL import Image
 from sqlmodel import select
 
 from models import Card, CardScan
-from services import photos
+from services.api.schemas import Location, NeedIn, VisitIn
 from services.audit import Actor
-from services.schemas import Location, NeedIn, VisitIn
-from services.visits import record_visit
+from services.visits import photos
+from services.visits.visits import record_visit
 from tests.conftest import login
 
 HOME = (23.8870, 100.0890)

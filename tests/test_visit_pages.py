@@ -5,9 +5,9 @@ import uuid
 from sqlmodel import select
 
 from models import CardScan, Household, Need, Photo
+from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.schemas import VisitIn
-from services.visits import record_visit
+from services.visits.visits import record_visit
 from tests.conftest import VILLAGE_A, add_household, login
 
 
@@ -104,7 +104,7 @@ def test_exited_household_cannot_open_the_form(as_user, world, session):
 
 
 def test_form_after_a_card_scan_cites_the_scan(as_user, world, session):
-    from services.cards import live_card
+    from services.cards.cards import live_card
 
     client = as_user("assistant_a")
     token = live_card(session, world.household_a.id).token
@@ -117,7 +117,7 @@ def test_form_after_a_card_scan_cites_the_scan(as_user, world, session):
 def test_form_without_a_scan_of_this_household_cites_none(as_user, world, session):
     other = add_household(session, VILLAGE_A, "0002", "李四", categories=("lonely_elderly",))
     session.commit()
-    from services.cards import live_card
+    from services.cards.cards import live_card
 
     client = as_user("assistant_a")
     client.get(f"/h/{live_card(session, other.id).token}")
@@ -187,7 +187,7 @@ def test_visit_page_links_photos_through_the_checked_route(as_user, world, sessi
 
 
 def test_visit_page_says_when_a_visit_began_with_a_scan(as_user, world, session):
-    from services.cards import live_card
+    from services.cards.cards import live_card
 
     client = as_user("assistant_a")
     client.get(f"/h/{live_card(session, world.household_a.id).token}")

@@ -13,12 +13,13 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from models import Area, AuditEvent, Campaign, Need, WorkReport
-from services import campaign_stats, work_report
+from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.coverage import CHINA
-from services.schemas import VisitIn
-from services.visits import record_visit
-from services.work_report_draft import draft_basic_situation
+from services.campaigns import stats as campaign_stats
+from services.campaigns import work_report
+from services.campaigns.coverage import CHINA
+from services.campaigns.work_report_draft import draft_basic_situation
+from services.visits.visits import record_visit
 from tests.conftest import COUNTY, OTHER_COUNTY, TOWNSHIP, add_user, login
 
 TODAY = datetime.now(CHINA).date()

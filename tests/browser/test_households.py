@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from models import AuditEvent
-from services.idnumber import check_digit
+from services.registry.idnumber import check_digit
 from tests.conftest import PASSWORD, VILLAGE_A, add_household
 
 SURNAMES = "李王刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许"

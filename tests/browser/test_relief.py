@@ -13,10 +13,10 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from models import ReliefApplication, ReliefPhoto, TownshipFund, utcnow
+from services.api.schemas import ReliefIn, VisitIn
 from services.audit import Actor
-from services.relief_apply import create_application
-from services.schemas import ReliefIn, VisitIn
-from services.visits import record_visit
+from services.relief.apply import create_application
+from services.visits.visits import record_visit
 from tests.conftest import TOWNSHIP
 
 

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from services.card_image import card_png, qr_image
-from services.cards import card_faces, live_card, scan_url
+from services.cards.cards import card_faces, live_card, scan_url
+from services.cards.image import card_png, qr_image
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, WATCH_CSP
 from tests.conftest import PASSWORD
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from models import Need, Photo, Visit
-from services.photos import path_for
+from services.visits.photos import path_for
 
 FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "phone_photo_12mp.jpg"
 SLOW = 30_000  # shrinking a 12-megapixel photo takes a few seconds on a busy machine

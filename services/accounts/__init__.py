@@ -1,0 +1,1 @@
+"""Staff accounts: passwords, sign-in, and who manages whose account."""

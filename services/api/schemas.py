@@ -1,0 +1,382 @@
+"""Pydantic schemas the JSON API validates with; the OpenAPI description is generated from them."""
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from services.visits.rules import CHANGES, CHECKLIST, KINDS, NEED_TYPES, RISKS, SELF_CHECKS
+
+Kind = Literal[tuple(KINDS)]
+Risk = Literal[tuple(RISKS)]
+ChecklistKey = Literal[tuple(CHECKLIST)]
+SelfCheckKey = Literal[tuple(SELF_CHECKS)]
+Change = Literal[tuple(CHANGES)]
+NeedType = Literal[tuple(k for k in NEED_TYPES if k != "review")]
+
+
+class Strict(BaseModel):
+    """Refuse unknown fields: a typo in the client must not be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckItem(Strict):
+    """One living-condition item: fine, or a problem with a short note."""
+
+    ok: bool
+    note: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def problem_needs_a_note(self):
+        if not self.ok and not (self.note or "").strip():
+            raise ValueError("有问题的项目请简单写明情况")
+        return self
+
+
+class Location(Strict):
+    """Where the phone was, as the browser's geolocation reported it."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy: float | None = Field(default=None, ge=0, le=100_000)
+
+
+class NeedIn(Strict):
+    """A need raised in a visit."""
+
+    type: NeedType
+    description: str = Field(min_length=1, max_length=500)
+
+
+class VisitIn(Strict):
+    """A visit as the form or the offline client sends it."""
+
+    uuid: UUID
+    household_id: int
+    kind: Kind
+    visited_at: AwareDatetime | None = None
+    checklist: dict[ChecklistKey, CheckItem] = Field(default_factory=dict)
+    self_checks: dict[SelfCheckKey, bool] = Field(default_factory=dict)
+    changes: list[Change] = Field(default_factory=list, max_length=len(CHANGES))
+    needs: list[NeedIn] = Field(default_factory=list, max_length=20)
+    risk: Risk = "normal"
+    notes: str | None = Field(default=None, max_length=2000)
+    location: Location | None = None
+    scan_id: int | None = None
+
+
+class PhotoOut(BaseModel):
+    """A stored photo."""
+
+    uuid: str
+    caption: str | None
+    width: int
+    height: int
+    size_bytes: int
+    url: str
+    thumb_url: str
+
+
+class NeedOut(BaseModel):
+    """A need as the API returns it."""
+
+    id: int
+    type: str
+    description: str
+    status: str
+
+
+class VisitOut(BaseModel):
+    """A stored visit."""
+
+    id: int
+    uuid: str
+    household_id: int
+    kind: str
+    visited_at: datetime
+    risk: str
+    needs: list[NeedOut]
+    photos: list[PhotoOut]
+
+
+class ErrorOut(BaseModel):
+    """Every API error: a stable code and a message for people."""
+
+    error: str
+    message: str
+
+
+class FieldErrorOut(BaseModel):
+    """What is wrong with one submitted field."""
+
+    field: str = Field(description="出错的字段路径，如 checklist.water")
+    message: str
+
+
+class InvalidOut(ErrorOut):
+    """A refused submission, with a Chinese message for each wrong field."""
+
+    fields: list[FieldErrorOut]
+
+
+class PhotoIn(BaseModel):
+    """One photo upload (multipart/form-data); other form fields are ignored."""
+
+    file: bytes = Field(description="照片文件（JPEG、PNG 或 WebP）", json_schema_extra={"contentMediaType": "image/*"})
+    uuid: UUID = Field(description="照片编号：客户端为每张照片生成一次，重试时不变")
+    caption: str | None = Field(default=None, max_length=32, description="照片说明，如 住房、厨房、床铺")
+
+
+class MeOut(BaseModel):
+    """The signed-in user."""
+
+    username: str
+    display_name: str
+    role: str
+    role_label: str
+    area_code: str
+    area_name: str
+    scope_prefix: str = Field(description="可见范围：区划代码以此开头的住户（管理员为空，即全部）")
+
+
+class HouseholdItemOut(BaseModel):
+    """A household as the list shows it."""
+
+    id: int
+    household_no: str
+    area_code: str
+    village: str
+    head_name: str
+    members: int
+    categories: list[str]
+    category_labels: list[str]
+    status: str
+    last_visit_at: datetime | None
+    last_risk: str | None
+
+
+class HouseholdListOut(BaseModel):
+    """One page of households in scope."""
+
+    items: list[HouseholdItemOut]
+    page: int
+    has_more: bool
+
+
+MASKED_ID = r"^(—|\d{6}\*{8}[0-9X]{4})$"
+
+
+class MemberOut(BaseModel):
+    """A household member; the ID number only ever masked."""
+
+    id: int
+    name: str
+    relation: str
+    is_head: bool
+    sex: str | None
+    birth_date: date | None
+    id_number_masked: str = Field(pattern=MASKED_ID, description="身份证号（仅前 6 位和后 4 位）")
+    phone: str | None
+    disability_grade: int | None
+    categories: list[str]
+
+
+class VisitSummaryOut(BaseModel):
+    """A past visit as the household shows it."""
+
+    id: int
+    uuid: str
+    kind: str
+    visited_at: datetime
+    risk: str
+    visitor: str
+    photos: int
+    needs: int
+    from_scan: bool
+
+
+class HouseholdOut(BaseModel):
+    """One household with its members, categories, card and recent visits."""
+
+    id: int
+    household_no: str
+    area_code: str
+    village: str
+    address: str | None
+    phone: str | None
+    kind: str
+    status: str
+    exit_reason: str | None
+    care_agreement_signed: bool
+    guardian: str | None
+    wants_institutional_care: bool
+    categories: list[str]
+    category_labels: list[str]
+    card_delivered: bool = Field(description="当前有效的服务卡是否已送达住户")
+    last_visit_at: datetime | None
+    last_risk: str | None
+    members: list[MemberOut]
+    visits: list[VisitSummaryOut] = Field(description="最近的走访，新的在前")
+
+
+FIELD_WORDS = {
+    "uuid": "走访编号",
+    "household_id": "住户",
+    "kind": "走访类型",
+    "visited_at": "走访时间",
+    "checklist": "生活状况",
+    "self_checks": "政策自查",
+    "changes": "家庭变化",
+    "needs": "诉求",
+    "risk": "风险等级",
+    "notes": "备注",
+    "location": "定位",
+    "description": "说明",
+    "type": "类型",
+    "note": "问题说明",
+    "file": "照片文件",
+    "caption": "照片说明",
+}
+
+
+def validation_messages(error, words: dict[str, str] | None = None) -> list[dict]:
+    """Turn a pydantic ValidationError into [{"field": "checklist.water", "message": "…"}] in Chinese."""
+    vocabulary = FIELD_WORDS | (words or {})  # a form may name a field its own way (uuid: 申请编号)
+    messages = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"])
+        word = next((vocabulary[str(p)] for p in reversed(item["loc"]) if str(p) in vocabulary), path)
+        kind = item["type"]
+        if kind == "value_error":
+            text = str(item.get("ctx", {}).get("error", item["msg"]))
+        elif kind == "missing":
+            text = f"请填写{word}"
+        elif kind in ("literal_error", "enum"):
+            text = f"{word}的选项不对"
+        elif kind == "extra_forbidden":
+            text = f"不认识的字段：{path}"
+        elif "too_long" in kind or "too_short" in kind:
+            text = f"{word}的长度不对"
+        else:
+            text = f"{word}的格式不对"
+        messages.append({"field": path, "message": text})
+    return messages
+
+
+RELIEF_WORDS = {
+    "uuid": "申请编号",
+    "household_id": "住户",
+    "person_id": "困难人员",
+    "reason": "救助原因",
+    "circumstances": "困难情况",
+    "amount_yuan": "金额",
+    "payment_form": "发放方式",
+    "urgent": "是否紧急",
+    "need_id": "诉求",
+    "submit": "是否提交",
+    "action": "操作",
+    "version": "版本号",
+    "comment": "意见",
+    "payment_method": "发放方式",
+    "payment_reference": "发放凭证号",
+}
+
+
+class ReliefIn(Strict):
+    """A temporary-relief application as the form or the offline client sends it."""
+
+    uuid: UUID
+    household_id: int
+    person_id: int
+    reason: str = Field(min_length=1, max_length=32)
+    circumstances: str = Field(min_length=1, max_length=2000)
+    amount_yuan: str = Field(min_length=1, max_length=20)
+    payment_form: Literal["card", "cash", "kind"]
+    urgent: bool = False
+    need_id: int | None = None
+    submit: bool = True  # False keeps it as a draft the assistant can finish later
+
+
+class DecisionIn(Strict):
+    """An officer's decision on an application, naming the version they saw."""
+
+    action: Literal["submit", "approve", "reject", "return", "forward", "pay", "complete_paperwork"]
+    version: int
+    amount_yuan: str | None = Field(default=None, max_length=20)
+    comment: str | None = Field(default=None, max_length=500)
+    payment_method: Literal["card", "cash", "kind"] | None = None
+    payment_reference: str | None = Field(default=None, max_length=64)
+
+
+class ReliefEventOut(BaseModel):
+    """One step in an application's history."""
+
+    at: datetime
+    user: str
+    action: str
+    from_state: str
+    to_state: str
+    amount_yuan: str | None
+    comment: str | None
+
+
+class ReliefOut(BaseModel):
+    """An application as the API returns it."""
+
+    id: int
+    uuid: str
+    household_id: int
+    person_id: int
+    reason: str
+    amount_requested_yuan: str
+    amount_approved_yuan: str | None
+    payment_form: str
+    urgent: bool
+    state: str
+    state_label: str
+    version: int
+    paperwork_due_at: datetime | None
+    allowed_actions: list[str]
+    history: list[ReliefEventOut]
+    reason_label: str = ""
+    circumstances: str = ""
+    decided_level: str | None = None
+    paperwork_done_at: datetime | None = None
+    paid_at: datetime | None = None
+    payment_method: str | None = None
+    payment_reference: str | None = None
+    photos: list[PhotoOut] = Field(default_factory=list, description="证明材料照片")
+
+
+class StaleOut(ErrorOut):
+    """A decision on a version someone else already moved on: the application as it is now."""
+
+    state: str
+    state_label: str
+    version: int
+
+
+class AreaOut(BaseModel):
+    """An area in a coverage answer."""
+
+    code: str
+    name: str
+
+
+class CoverageCounts(BaseModel):
+    """Households and persons due and visited in a campaign, for one area."""
+
+    area: AreaOut
+    households_due: int
+    households_visited: int
+    persons_due: int
+    persons_visited: int
+
+
+class CoverageOut(CoverageCounts):
+    """A campaign's coverage for an area, with one row per child area (empty for a village)."""
+
+    campaign_id: int
+    children: list[CoverageCounts]

@@ -1,0 +1,1 @@
+"""Revisit campaigns (排查专项): coverage, statistics, the statistics table and the work reports."""

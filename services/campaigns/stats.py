@@ -1,0 +1,178 @@
+"""A campaign's full statistics per child area: coverage, categories, problems found and what was done about them.
+
+The coverage page, the statistics table (.xlsx) and the work report all read these numbers, so they agree.
+Every figure comes from a GROUP BY on the area-code prefix; nothing loops over households.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models import Area, Campaign, Household, Need, Person, PersonCategory, ReliefApplication, User
+from services.campaigns.coverage import Tally, child_prefix, coverage, household_filter, visited_case, window
+from services.registry.areas import area_names
+from services.registry.categories import CATEGORIES
+from services.scope import where_in_scope, where_under
+from services.visits.rules import NEED_TYPES
+
+# The categories the statistics table has a column for (临时救助 is counted as relief granted instead).
+TABLE_CATEGORIES = [code for code in CATEGORIES if code != "temporary_relief"]
+NEED_COLUMNS = list(NEED_TYPES)  # 发现问题 columns, by type
+GRANTED = ("approved", "paid")  # relief decided in favour: approved (awaiting payment) or paid
+
+
+@dataclass
+class AreaStats:
+    """One area's row: coverage plus categories, problems found and their outcomes."""
+
+    tally: Tally
+    persons_by_category: dict[str, int] = field(default_factory=dict)
+    visited_by_category: dict[str, int] = field(default_factory=dict)
+    needs_by_type: dict[str, int] = field(default_factory=dict)  # problems found in the window
+    resolved_by_type: dict[str, int] = field(default_factory=dict)  # of those, resolved by now
+    needs_resolved: int = 0
+    dibao_included: int = 0  # 纳入低保 needs found in the window and resolved
+    moved_to_institution: int = 0  # 集中供养 needs found in the window and resolved (转集中供养)
+    relief_count: int = 0  # temporary relief granted in the window (人次)
+    relief_fen: int = 0
+
+    @property
+    def code(self) -> str:
+        return self.tally.code
+
+    @property
+    def name(self) -> str:
+        return self.tally.name
+
+    @property
+    def needs_found(self) -> int:
+        return sum(self.needs_by_type.values())
+
+    def add(self, other: "AreaStats") -> None:
+        """Add another area's figures to these (for the 合计 row)."""
+        self.tally.add(other.tally)
+        for mine, theirs in (
+            (self.persons_by_category, other.persons_by_category),
+            (self.visited_by_category, other.visited_by_category),
+            (self.needs_by_type, other.needs_by_type),
+            (self.resolved_by_type, other.resolved_by_type),
+        ):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+        for name in ("needs_resolved", "dibao_included", "moved_to_institution", "relief_count", "relief_fen"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Statistics:
+    """An area's 合计 row and one row per child area (none for a village)."""
+
+    campaign: Campaign
+    area: Area
+    total: AreaStats
+    children: list[AreaStats]
+
+
+def statistics(session: Session, user: User, campaign: Campaign, area: Area) -> Statistics:
+    """Gather every figure of the statistics table for an area, one row per child area, in four GROUP BY queries."""
+    covered = coverage(session, user, campaign, area)
+    tallies = covered.children if area.level < 4 else [covered.total]  # a village is its own only row
+    rows = {tally.code: AreaStats(tally) for tally in tallies}
+
+    def row(prefix: str) -> AreaStats:
+        code = prefix.ljust(12, "0")
+        if code not in rows:  # an area with needs or relief but no active household left
+            rows[code] = AreaStats(Tally(code, code))
+        return rows[code]
+
+    for prefix, category, persons, visited in session.exec(_categories(user, campaign, area)).all():
+        row(prefix).persons_by_category[category] = persons
+        row(prefix).visited_by_category[category] = visited
+    for prefix, need_type, status, count in session.exec(_needs(user, campaign, area)).all():
+        target = row(prefix)
+        target.needs_by_type[need_type] = target.needs_by_type.get(need_type, 0) + count
+        if status == "resolved":
+            target.resolved_by_type[need_type] = count
+            target.needs_resolved += count
+            target.dibao_included += count if need_type == "dibao" else 0
+            target.moved_to_institution += count if need_type == "institutional_care" else 0
+    for prefix, count, fen in session.exec(_relief(user, campaign, area)).all():
+        row(prefix).relief_count, row(prefix).relief_fen = count, int(fen or 0)
+    _name_unnamed(session, rows)
+    total = AreaStats(Tally(area.code, area.name))
+    children = sorted(rows.values(), key=lambda r: r.code)
+    for child in children:
+        total.add(child)
+    return Statistics(campaign, area, total, children if area.level < 4 else [])
+
+
+def _categories(user: User, campaign: Campaign, area: Area):
+    """Persons due and visited per child area and category."""
+    child = child_prefix(area)
+    return (
+        select(child, PersonCategory.category, func.count(), func.count(visited_case(campaign, area)))
+        .select_from(PersonCategory)
+        .join(Person, Person.id == PersonCategory.person_id)
+        .join(Household, Household.id == Person.household_id)
+        .where(*household_filter(user, area))
+        .group_by(child, PersonCategory.category)
+    )
+
+
+def _in_area(user: User, area: Area) -> tuple:
+    """WHERE clauses for rows whose household lies under the area and in scope, whatever its status."""
+    return where_in_scope(user, Household.area_code), where_under(area.code, Household.area_code)
+
+
+def _needs(user: User, campaign: Campaign, area: Area):
+    """Needs raised inside the campaign window per child area, type and present status."""
+    start, end = window(campaign)
+    child = child_prefix(area)
+    return (
+        select(child, Need.type, Need.status, func.count())
+        .select_from(Need)
+        .join(Household, Household.id == Need.household_id)
+        .where(*_in_area(user, area), Need.created_at >= start, Need.created_at < end)
+        .group_by(child, Need.type, Need.status)
+    )
+
+
+def _granted_in(user: User, campaign: Campaign, area: Area) -> tuple:
+    """WHERE clauses for relief granted inside the campaign window under an area (join Household)."""
+    start, end = window(campaign)
+    return (
+        *_in_area(user, area),
+        ReliefApplication.state.in_(GRANTED),
+        ReliefApplication.decided_at >= start,
+        ReliefApplication.decided_at < end,
+    )
+
+
+def granted_relief(user: User, campaign: Campaign, area: Area):
+    """Return a select() of the temporary relief granted inside the campaign window under an area, newest first."""
+    return (
+        select(ReliefApplication)
+        .join(Household, Household.id == ReliefApplication.household_id)
+        .where(*_granted_in(user, campaign, area))
+        .order_by(ReliefApplication.decided_at.desc(), ReliefApplication.id.desc())
+    )
+
+
+def _relief(user: User, campaign: Campaign, area: Area):
+    """Temporary relief granted inside the campaign window per child area: how many, how much."""
+    child = child_prefix(area)
+    return (
+        select(child, func.count(), func.sum(ReliefApplication.amount_approved_fen))
+        .select_from(ReliefApplication)
+        .join(Household, Household.id == ReliefApplication.household_id)
+        .where(*_granted_in(user, campaign, area))
+        .group_by(child)
+    )
+
+
+def _name_unnamed(session: Session, rows: dict[str, AreaStats]) -> None:
+    """Give rows that only needs or relief brought in their area's name."""
+    unnamed = [code for code, stats in rows.items() if stats.name == code]
+    for code, name in area_names(session, unnamed).items():
+        rows[code].tally.name = name

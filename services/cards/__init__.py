@@ -1,0 +1,1 @@
+"""Household service cards: tokens, scans, delivery, reissue, printing and the card image."""

@@ -1,0 +1,1 @@
+"""Deterministic demo data: people, households, visits and the demo accounts."""

@@ -1,0 +1,1 @@
+"""The register: areas, households, persons, ID numbers and assistance categories."""

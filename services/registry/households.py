@@ -1,0 +1,308 @@
+"""The household registry: scoped queries, lookups and household-level changes."""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from werkzeug.exceptions import NotFound
+
+from models import Area, Household, Person, PersonCategory, User, utcnow
+from services import audit
+from services.audit import Actor
+from services.cards.cards import issue_card, undelivered
+from services.registry.categories import CATEGORIES
+from services.registry.phones import PHONE_MESSAGE, is_phone_number
+from services.scope import is_in_scope, where_in_scope, where_under
+
+KINDS = {"family": "家庭", "institution": "供养/福利机构"}
+STATUSES = {"active": "在册", "exited": "已退出"}
+FLAGS = {"care_agreement": "已签订照料协议", "wants_institutional_care": "有集中供养意愿"}
+EXIT_REASONS = ("收入提高，不再符合条件", "户内人员全部死亡", "迁出本地", "转入集中供养机构", "其他")
+
+
+class RegistryError(ValueError):
+    """A registry change that cannot be made; `errors` maps field names to plain messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+def households_in_scope(user: User):
+    """Return a select() of the households the user may see."""
+    return select(Household).where(where_in_scope(user, Household.area_code))
+
+
+def get_household_for(session: Session, user: User, household_id: int) -> Household:
+    """Return the household if it lies in the user's scope; otherwise 404, whether it exists or not."""
+    household = session.get(Household, household_id)
+    if household is None or not is_in_scope(user, household.area_code):
+        raise NotFound()
+    return household
+
+
+def get_person_for(session: Session, user: User, person_id: int) -> tuple[Household, Person]:
+    """Return a person and their household through the household's scope check."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound()
+    return get_household_for(session, user, person.household_id), person
+
+
+def search_households(
+    user: User,
+    *,
+    q: str = "",
+    category: str = "",
+    village: str = "",
+    status: str = "active",
+    card: str = "",
+    area: str = "",
+    kind: str = "",
+    flag: str = "",
+):
+    """Return a select() of households in scope matching a search text and filters, newest first.
+
+    The text matches a member's name, the household number, a phone number or the last four
+    characters of a member's ID number. card="undelivered" keeps households whose card has not
+    reached them yet. area= keeps one area of any level (the coverage page links with it).
+    """
+    query = households_in_scope(user)
+    if card == "undelivered":
+        query = undelivered(query)
+    if status in STATUSES:
+        query = query.where(Household.status == status)
+    if village:
+        query = query.where(Household.area_code == village)
+    if area:
+        query = query.where(where_under(area, Household.area_code))
+    if kind in KINDS:
+        query = query.where(Household.kind == kind)
+    if flag == "care_agreement":
+        query = query.where(Household.care_agreement_signed)
+    elif flag == "wants_institutional_care":
+        query = query.where(Household.wants_institutional_care)
+    if category in CATEGORIES:
+        query = query.where(
+            exists().where(
+                Person.household_id == Household.id,
+                PersonCategory.person_id == Person.id,
+                PersonCategory.category == category,
+            )
+        )
+    text = q.strip()
+    if text:
+        member = or_(Person.name.contains(text), Person.phone == text)
+        if len(text) == 4 and (text[:3].isdigit() and (text[3].isdigit() or text[3] in "xX")):
+            member = or_(member, Person.id_last4 == text.upper())
+        query = query.where(
+            or_(
+                Household.household_no == text,
+                Household.phone == text,
+                exists().where(Person.household_id == Household.id, member),
+            )
+        )
+    return query.order_by(Household.id.desc())
+
+
+def households_by_number(user: User, household_no: str):
+    """Return a select() of households in scope with this household number, active ones first.
+
+    A short number is also tried padded to four digits, so "12" finds 0012.
+    """
+    text = household_no.strip()
+    numbers = {text, text.zfill(4)} if text.isdigit() else {text}
+    active_first = case((Household.status == "active", 0), else_=1)
+    return (
+        households_in_scope(user)
+        .where(Household.household_no.in_(sorted(numbers)))
+        .order_by(active_first, Household.area_code, Household.id)
+    )
+
+
+@dataclass
+class HouseholdRow:
+    """What the list shows of one household."""
+
+    household: Household
+    village: str
+    head_name: str = "（未登记户主）"
+    members: int = 0
+    categories: list[str] = field(default_factory=list)
+
+
+def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list[HouseholdRow], bool]:
+    """Run a household query for one page and fetch heads, counts and categories in bulk."""
+    households = list(session.exec(query.offset(offset).limit(limit + 1)))
+    has_more = len(households) > limit
+    households = households[:limit]
+    ids = [h.id for h in households]
+    if not ids:
+        return [], False
+    names = dict(
+        session.exec(select(Area.code, Area.name).where(Area.code.in_({h.area_code for h in households}))).all()
+    )
+    rows = {h.id: HouseholdRow(h, names.get(h.area_code, h.area_code)) for h in households}
+    for household_id, name in session.exec(
+        select(Person.household_id, Person.name).where(Person.household_id.in_(ids), Person.is_head)
+    ):
+        rows[household_id].head_name = name
+    for household_id, count in session.exec(
+        select(Person.household_id, func.count()).where(Person.household_id.in_(ids)).group_by(Person.household_id)
+    ):
+        rows[household_id].members = count
+    for household_id, category in session.exec(
+        select(Person.household_id, PersonCategory.category)
+        .distinct()
+        .join(PersonCategory, PersonCategory.person_id == Person.id)
+        .where(Person.household_id.in_(ids))
+    ):
+        rows[household_id].categories.append(category)
+    for row in rows.values():
+        row.categories.sort(key=list(CATEGORIES).index)
+    return [rows[i] for i in ids], has_more
+
+
+def members_with_categories(session: Session, household: Household) -> list[tuple[Person, list[str]]]:
+    """Return the household's members, head first, each with their categories."""
+    persons = list(
+        session.exec(
+            select(Person).where(Person.household_id == household.id).order_by(Person.is_head.desc(), Person.id)
+        )
+    )
+    by_person = defaultdict(list)
+    if persons:
+        for person_id, category in session.exec(
+            select(PersonCategory.person_id, PersonCategory.category).where(
+                PersonCategory.person_id.in_([p.id for p in persons])
+            )
+        ):
+            by_person[person_id].append(category)
+    return [(p, sorted(by_person[p.id], key=list(CATEGORIES).index)) for p in persons]
+
+
+def assistants_by_village(session: Session, codes: list[str]) -> dict[str, list[User]]:
+    """Return the active assistants of each village, in one query."""
+    found: dict[str, list[User]] = {code: [] for code in codes}
+    query = select(User).where(User.role == "assistant", User.area_code.in_(codes), User.active)
+    for user in session.exec(query.order_by(User.display_name)):
+        found[user.area_code].append(user)
+    return found
+
+
+def count_in_scope(session: Session, user: User) -> dict[str, int]:
+    """Return active households, persons and undelivered cards in the user's scope."""
+    scoped = and_(where_in_scope(user, Household.area_code), Household.status == "active")
+    households = session.exec(select(func.count()).select_from(Household).where(scoped)).one()
+    persons = session.exec(
+        select(func.count()).select_from(Person).join(Household, Household.id == Person.household_id).where(scoped)
+    ).one()
+    no_card = session.exec(undelivered(select(func.count()).select_from(Household).where(scoped))).one()
+    return {"households": households, "persons": persons, "undelivered": no_card}
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+
+def _flag(form: Mapping, name: str) -> bool:
+    return str(form.get(name, "")).lower() in ("1", "on", "true", "yes", "y")
+
+
+def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
+    """Validate the household fields of a form; raise RegistryError listing what is wrong."""
+    errors = {}
+    area_code = str(form.get("area_code", "")).strip()
+    area = session.get(Area, area_code) if area_code else None
+    if area is None or area.level != 4 or not is_in_scope(user, area_code):
+        errors["area_code"] = "请选择您辖区内的村（社区）"
+    kind = str(form.get("kind", "family"))
+    if kind not in KINDS:
+        errors["kind"] = "请选择类型"
+    address = str(form.get("address", "")).strip()
+    if len(address) > 200:
+        errors["address"] = "地址太长（最多 200 字）"
+    phone = str(form.get("phone", "")).strip()
+    if not is_phone_number(phone):
+        errors["phone"] = PHONE_MESSAGE
+    assistant_id = str(form.get("assistant_id", "")).strip()
+    assistant = None
+    if assistant_id:
+        assistant = session.get(User, int(assistant_id)) if assistant_id.isdigit() else None
+        if assistant is None or assistant.role != "assistant" or assistant.area_code != area_code:
+            errors["assistant_id"] = "请选择本村的协理员"
+    if errors:
+        raise RegistryError(errors)
+    return {
+        "area_code": area_code,
+        "kind": kind,
+        "address": address or None,
+        "phone": phone or None,
+        "care_agreement_signed": _flag(form, "care_agreement_signed"),
+        "guardian": str(form.get("guardian", "")).strip()[:64] or None,
+        "wants_institutional_care": _flag(form, "wants_institutional_care"),
+        "assistant_id": assistant.id if assistant else None,
+    }
+
+
+def next_household_no(session: Session, area_code: str) -> str:
+    """Return the next free household number in a village (0001, 0002, …)."""
+    numbers = session.exec(select(Household.household_no).where(Household.area_code == area_code)).all()
+    highest = max((int(n) for n in numbers if n.isdigit()), default=0)
+    return f"{highest + 1:04d}"
+
+
+def add_household(session: Session, actor: Actor, data: dict) -> Household:
+    """Insert a household with the next number of its village."""
+    for _attempt in range(3):
+        household = Household(household_no=next_household_no(session, data["area_code"]), **data)
+        try:
+            with session.begin_nested():
+                session.add(household)
+        except IntegrityError:  # another officer took the same number at the same moment: take the next
+            continue
+        issue_card(session, household)
+        audit.record(session, actor, "household.created", household, area_code=household.area_code)
+        return household
+    raise RegistryError({"household_no": "户编号冲突，请重试"})
+
+
+def update_household(session: Session, actor: Actor, household: Household, data: dict) -> None:
+    """Change a household's fields and audit which ones changed."""
+    changed = {k: v for k, v in data.items() if getattr(household, k) != v}
+    for key, value in changed.items():
+        setattr(household, key, value)
+    if changed:
+        household.updated_at = utcnow()
+        session.add(household)
+        audit.record(session, actor, "household.updated", household, fields=sorted(changed))
+
+
+def exit_household(session: Session, actor: Actor, household: Household, reason: str, note: str = "") -> None:
+    """Mark a household as exited with a reason; nothing is ever deleted."""
+    if household.status == "exited":
+        raise RegistryError({"reason": "这户已经退出"})
+    if reason not in EXIT_REASONS:
+        raise RegistryError({"reason": "请选择退出原因"})
+    if reason == "其他" and not note.strip():
+        raise RegistryError({"note": "选择“其他”时请写明原因"})
+    household.status = "exited"
+    household.exit_reason = reason if reason != "其他" else f"其他：{note.strip()[:180]}"
+    household.exited_at = household.updated_at = utcnow()
+    session.add(household)
+    audit.record(session, actor, "household.exited", household, reason=household.exit_reason)
+
+
+def restore_household(session: Session, actor: Actor, household: Household) -> None:
+    """Bring an exited household back into the register."""
+    if household.status != "exited":
+        return
+    household.status, household.exit_reason, household.exited_at = "active", None, None
+    household.updated_at = utcnow()
+    session.add(household)
+    audit.record(session, actor, "household.restored", household)

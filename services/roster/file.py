@@ -1,0 +1,183 @@
+"""Roster shapes and files: what a checked roster holds, and finding its header whatever the layout."""
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+
+from services.registry import idnumber
+
+EXTENSIONS = ("xlsx", "csv")
+HEADER_SEARCH_ROWS = 30
+
+# Header spellings seen in county rosters; compared after fold (brackets, width and spaces do not matter).
+COLUMNS = {
+    "serial": ("序号",),
+    "township": ("乡镇（街道）", "乡镇", "乡（镇）", "乡镇街道", "乡（镇、街道）"),
+    "village": ("村（社区）", "村", "村（居）", "村（居）委会", "村委会", "社区"),
+    "head_name": ("户主姓名", "户主"),
+    "name": ("成员姓名", "姓名", "家庭成员姓名"),
+    "relation": ("与户主关系", "与户主的关系", "关系"),
+    "id_number": ("身份证号码", "身份证号", "公民身份号码", "身份证"),
+    "categories": ("保障类别", "救助类别", "类别"),
+    "amount": ("月保障金额（元）", "月保障金额", "保障金额（元）", "保障金额", "月保障金（元）"),
+    "phone": ("联系电话", "电话", "手机号码"),
+    "address": ("家庭住址", "住址", "地址"),
+}
+REQUIRED = ("village", "name", "relation", "id_number")
+UNREADABLE = "文件打不开：请确认是 Excel（.xlsx）或 CSV 文件，可在 Excel 里重新“另存为”后再导入"
+STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(xlsx|csv)$")
+
+
+class RosterError(ValueError):
+    """A roster that cannot be read or imported as a whole; str() is for the clerk."""
+
+
+def fold(value) -> str:
+    """Fold full-width characters and drop all spaces, for comparing names and headers."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell_text(value)))
+
+
+def cell_text(value) -> str:
+    """Return a cell as text; a whole number Excel stored as a float loses its '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip()
+
+
+_ALIASES = {fold(name): key for key, names in COLUMNS.items() for name in names}
+
+
+def extension_of(filename: str | None) -> str:
+    """Return 'xlsx' or 'csv' for an uploaded file name; refuse anything else in plain words."""
+    if not filename:
+        raise RosterError("请先选择要导入的花名册文件")
+    ext = Path(filename).suffix.lower().lstrip(".")
+    if ext == "xls":
+        raise RosterError("这是旧版 Excel（.xls）文件：请在 Excel 里“另存为” .xlsx 后再导入")
+    if ext not in EXTENSIONS:
+        raise RosterError("只能导入 Excel（.xlsx）或 CSV 文件")
+    return ext
+
+
+def display_name(filename: str | None) -> str:
+    """Return the file's own name without any folders a browser sent along."""
+    return (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:100]
+
+
+def discard(folder: Path, stored: str) -> None:
+    """Delete a stored upload (after import, or when it is replaced or unreadable)."""
+    if STORED_NAME.match(stored or ""):
+        (folder / stored).unlink(missing_ok=True)
+
+
+def read_rows(path: Path) -> list[tuple[int, list]]:
+    """Return (spreadsheet row number, cells) for the first sheet that has a roster header."""
+    ext = extension_of(path.name)  # the stored name keeps the upload's extension
+    if path.stat().st_size == 0:
+        raise RosterError("文件是空的")
+    try:
+        sheets = _xlsx_sheets(path) if ext == "xlsx" else [_csv_rows(path.read_bytes())]
+    except RosterError:
+        raise
+    except Exception as error:  # openpyxl and zipfile raise many kinds for a broken or renamed file
+        raise RosterError(UNREADABLE) from error
+    for rows in sheets:
+        if find_header(rows) is not None:
+            return rows
+    raise RosterError("没有找到表头：表头一行应有“村（社区）”“成员姓名”“与户主关系”“身份证号码”等列")
+
+
+def _xlsx_sheets(path: Path) -> list[list[tuple[int, tuple]]]:
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        return [list(enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)) for ws in workbook.worksheets]
+    finally:
+        workbook.close()
+
+
+def _csv_rows(data: bytes) -> list[tuple[int, list]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # Excel on Chinese Windows saves CSV as GBK
+        text = data.decode("gb18030")
+    return list(enumerate(csv.reader(io.StringIO(text)), start=1))
+
+
+def find_header(rows) -> tuple[int, dict[str, int]] | None:
+    for index, (_row_no, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns = {}
+        for col, cell in enumerate(cells):
+            key = _ALIASES.get(fold(cell))
+            if key and key not in columns:
+                columns[key] = col
+        if all(key in columns for key in REQUIRED):
+            return index, columns
+    return None
+
+
+# ---- what a checked roster holds ----------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One row that is not imported: an error, or a member skipped with its bad head."""
+
+    row: int
+    code: str
+    reason: str
+    name: str = ""
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "reason": self.reason, "code": self.code}
+
+
+@dataclass
+class Member:
+    """One checked person row."""
+
+    row: int
+    name: str
+    relation: str
+    id: idnumber.IdNumber
+    categories: list[str]
+    allowance_fen: int | None
+    phone: str | None
+
+
+@dataclass
+class Family:
+    """A head row and the member rows under it; household_id is set when the head is already registered."""
+
+    area_code: str
+    address: str | None
+    phone: str | None
+    head: Member
+    members: list[Member] = field(default_factory=list)
+    household_id: int | None = None
+
+
+@dataclass
+class Preview:
+    """What importing a roster would do: the families to write and every row left out, with why."""
+
+    file_name: str
+    families: list[Family] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    already_present: int = 0
+
+    @property
+    def households_to_create(self) -> int:
+        return sum(1 for f in self.families if f.household_id is None)
+
+    @property
+    def persons_to_create(self) -> int:
+        return sum(len(f.members) + (f.household_id is None) for f in self.families)

@@ -1,0 +1,1 @@
+"""Visits at the door: recording them, photos, needs raised, and who is due a visit."""

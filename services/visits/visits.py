@@ -1,0 +1,226 @@
+"""Visits: record one exactly once, whatever the network does; read a household's timeline."""
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from werkzeug.exceptions import NotFound
+
+from models import CardScan, Household, Need, Photo, User, Visit, utcnow
+from services import audit
+from services.api.schemas import VisitIn
+from services.audit import Actor
+from services.registry.households import get_household_for
+from services.scope import is_in_scope, where_in_scope
+from services.visits.rules import CHANGES
+
+SCAN_COUNTS_FOR = timedelta(hours=3)  # a scan this recent is evidence the visit began at the door
+FAR_FROM_HOME_M = 1000
+
+
+class VisitConflict(ValueError):
+    """The visit UUID was used before for different content."""
+
+
+class VisitError(ValueError):
+    """A visit that cannot be recorded; str() is for the assistant."""
+
+
+def content_hash(payload: VisitIn) -> str:
+    """Return a fingerprint of what was submitted, to tell a replay from a different visit."""
+    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_visit(session: Session, actor: Actor, payload: VisitIn) -> tuple[Visit, bool]:
+    """Store a visit once; return (visit, created). A replay answers the stored visit; a clash raises."""
+    fingerprint = content_hash(payload)
+    existing = _by_uuid(session, str(payload.uuid))
+    if existing is not None:
+        return _replay(session, actor.user, existing, fingerprint), False
+    household = get_household_for(session, actor.user, payload.household_id)
+    if household.status != "active":
+        raise VisitError("这户已退出在册，不能再登记走访")
+    visit = _new_visit(session, actor, household, payload, fingerprint)
+    session.add(visit)
+    try:
+        session.flush()
+    except IntegrityError:  # the same UUID arrived twice at once (double tap on two connections)
+        session.rollback()
+        return _replay(session, actor.user, _by_uuid(session, str(payload.uuid)), fingerprint), False
+    _raise_needs(session, actor, household, visit, payload)
+    _update_household(session, household, visit)
+    audit.record(session, actor, "visit.created", visit, household_id=household.id, risk=visit.risk)
+    return visit, True
+
+
+def _by_uuid(session: Session, uuid: str) -> Visit | None:
+    return session.exec(select(Visit).where(Visit.uuid == uuid)).first()
+
+
+def _replay(session: Session, user: User, visit: Visit, fingerprint: str) -> Visit:
+    household = session.get(Household, visit.household_id)
+    if not is_in_scope(user, household.area_code):
+        raise NotFound()  # a UUID from elsewhere tells nothing about the visit behind it
+    if visit.content_hash != fingerprint:
+        raise VisitConflict("这次走访已经提交过，内容与已保存的不同")
+    return visit
+
+
+def _new_visit(session: Session, actor: Actor, household: Household, payload: VisitIn, fingerprint: str) -> Visit:
+    now = utcnow()
+    visited_at = payload.visited_at or now
+    if visited_at > now + timedelta(minutes=10):
+        raise VisitError("走访时间不能晚于现在，请检查手机时间")
+    location = payload.location
+    return Visit(
+        uuid=str(payload.uuid),
+        content_hash=fingerprint,
+        household_id=household.id,
+        area_code=household.area_code,
+        visitor_id=actor.user.id,
+        kind=payload.kind,
+        visited_at=visited_at,
+        lat=location.lat if location else None,
+        lon=location.lon if location else None,
+        accuracy_m=location.accuracy if location else None,
+        scan_id=_recent_scan(session, actor.user, household, payload.scan_id, visited_at),
+        risk=payload.risk,
+        checklist=json.dumps(payload.model_dump(mode="json")["checklist"], ensure_ascii=False),
+        self_checks=json.dumps(payload.self_checks, ensure_ascii=False),
+        changes=json.dumps(payload.changes),
+        notes=(payload.notes or "").strip() or None,
+    )
+
+
+def _recent_scan(session: Session, user: User, household: Household, scan_id: int | None, at) -> int | None:
+    """Keep the scan id only if this user scanned this household's card shortly before."""
+    if scan_id is None:
+        return None
+    scan = session.get(CardScan, scan_id)
+    if scan is None or scan.household_id != household.id or scan.user_id != user.id:
+        return None
+    return scan.id if abs(at - scan.at) <= SCAN_COUNTS_FOR else None
+
+
+def _raise_needs(session: Session, actor: Actor, household: Household, visit: Visit, payload: VisitIn) -> None:
+    """Add the needs typed in the visit, and a 复核 need for each change since the last visit."""
+    needs = [(need.type, need.description.strip()) for need in payload.needs]
+    needs += [("review", f"走访发现：{CHANGES[change]}，请复核保障资格") for change in payload.changes]
+    for need_type, description in needs:
+        session.add(
+            Need(
+                household_id=household.id,
+                visit_id=visit.id,
+                area_code=household.area_code,
+                type=need_type,
+                description=description,
+                created_by_id=actor.user.id,
+            )
+        )
+
+
+def _update_household(session: Session, household: Household, visit: Visit) -> None:
+    if household.last_visit_at is None or visit.visited_at >= household.last_visit_at:
+        household.last_visit_at = visit.visited_at
+        household.last_risk = visit.risk
+        session.add(household)
+
+
+def get_visit_for(session: Session, user: User, visit_id: int) -> Visit:
+    """Return a visit whose household is in the user's scope; otherwise 404."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise NotFound()
+    get_household_for(session, user, visit.household_id)
+    return visit
+
+
+def get_visit_by_uuid_for(session: Session, user: User, uuid: str) -> Visit:
+    """Return a visit by its UUID if its household is in the user's scope; otherwise 404."""
+    visit = _by_uuid(session, uuid)
+    if visit is None:
+        raise NotFound()
+    get_household_for(session, user, visit.household_id)
+    return visit
+
+
+@dataclass
+class TimelineEntry:
+    """A visit with what the household page shows of it."""
+
+    visit: Visit
+    visitor: str
+    photos: list[Photo] = field(default_factory=list)
+    needs: list[Need] = field(default_factory=list)
+    distance_m: float | None = None
+
+    @property
+    def from_scan(self) -> bool:
+        return self.visit.scan_id is not None
+
+    @property
+    def far_from_home(self) -> bool:
+        return self.distance_m is not None and self.distance_m > FAR_FROM_HOME_M
+
+
+def timeline(session: Session, household: Household, limit: int = 50) -> list[TimelineEntry]:
+    """Return the household's visits, newest first, with visitors, photos, needs and GPS evidence."""
+    query = select(Visit).where(Visit.household_id == household.id).order_by(Visit.visited_at.desc()).limit(limit)
+    visits = list(session.exec(query))
+    entries = timeline_for_visits(session, visits)
+    home = usual_location(visits)
+    for entry in entries:
+        if home and entry.visit.lat is not None:
+            entry.distance_m = distance_m(home, (entry.visit.lat, entry.visit.lon))
+    return entries
+
+
+def timeline_for_visits(session: Session, visits: list[Visit]) -> list[TimelineEntry]:
+    """Return the visits with their visitors, photos and needs, fetched in three queries."""
+    if not visits:
+        return []
+    ids = [v.id for v in visits]
+    visitor_ids = {v.visitor_id for v in visits}
+    names = dict(session.exec(select(User.id, User.display_name).where(User.id.in_(visitor_ids))).all())
+    entries = {v.id: TimelineEntry(v, names.get(v.visitor_id, "")) for v in visits}
+    for photo in session.exec(select(Photo).where(Photo.visit_id.in_(ids)).order_by(Photo.id)):
+        entries[photo.visit_id].photos.append(photo)
+    for need in session.exec(select(Need).where(Need.visit_id.in_(ids)).order_by(Need.id)):
+        entries[need.visit_id].needs.append(need)
+    return [entries[i] for i in ids]
+
+
+def looks_like_uuid(text: str) -> bool:
+    """Tell whether text is a UUID in its usual 36-character form."""
+    try:
+        return str(UUID(text)) == text.lower()
+    except (ValueError, AttributeError, TypeError):
+        return False
+
+
+def usual_location(visits: list[Visit]) -> tuple[float, float] | None:
+    """Return the median GPS position of the household's visits: where it usually is."""
+    points = [(v.lat, v.lon) for v in visits if v.lat is not None and v.lon is not None]
+    if len(points) < 2:
+        return None
+    lats, lons = sorted(p[0] for p in points), sorted(p[1] for p in points)
+    return lats[len(lats) // 2], lons[len(lons) // 2]
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Return the great-circle distance in metres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def recent_visits(user: User):
+    """Return a select() of visits to households in the user's scope, newest first."""
+    query = select(Visit).join(Household, Household.id == Visit.household_id)
+    return query.where(where_in_scope(user, Household.area_code)).order_by(Visit.visited_at.desc())
