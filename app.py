@@ -106,11 +106,10 @@ def _configure_login(app: Flask) -> None:
 
 
 def _register_templates(app: Flask) -> None:
+    from blueprints import filters
     from blueprints.nav import template_helpers
 
     app.context_processor(template_helpers)
-    from blueprints import filters
-
     filters.register(app)
 
 
@@ -128,13 +127,26 @@ def _register_errors(app: Flask) -> None:
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         if request.path.startswith("/api/"):  # the offline client reads JSON, even for an unknown URL
-            from blueprints.api import error as api_error
+            from blueprints.api.core import error as api_error
 
             return api_error(code)
         return render_template("error.html", code=code, message=messages.get(code, "出错了")), code
 
     for code in messages:
         app.register_error_handler(code, render_error)
+
+    from services.errors import DoudiError
+
+    @app.errorhandler(DoudiError)
+    def refused(error: DoudiError):
+        """Answer a service's refusal that no view turned into a form message: its page, its status, nothing kept."""
+        db.get_session().rollback()  # whatever the request had written before the refusal goes too
+        if request.path.startswith("/api/"):
+            from blueprints.api.core import refusal
+
+            return refusal(error)
+        message = error.message if error.given else messages.get(error.status, "出错了")
+        return render_template("error.html", code=error.status, message=message), error.status
 
     from flask_wtf.csrf import CSRFError
     from sqlalchemy.exc import OperationalError
@@ -146,7 +158,7 @@ def _register_errors(app: Flask) -> None:
             raise error
         message = "系统正忙，请稍等几秒再试"
         if request.path.startswith("/api/"):
-            from blueprints.api import error as api_error
+            from blueprints.api.core import error as api_error
 
             return api_error(503, "busy", message)
         return render_template("error.html", code=503, message=message), 503

@@ -8,6 +8,8 @@ from sqlmodel import Session
 import db
 from services.accounts import users
 from services.audit import Actor
+from services.errors import Conflict, Invalid
+from services.permissions import ROLES
 from services.registry import areas
 
 CLI = Actor(user=None, ip="cli")
@@ -51,7 +53,7 @@ def import_areas_command(path):
     with cli_session() as session:
         try:
             created, updated = areas.import_areas(session, areas.read_area_csv(path))
-        except areas.AreaImportError as error:
+        except Invalid as error:
             raise click.ClickException(str(error)) from None
         session.commit()
     click.echo(f"新增 {created} 个区划，更新 {updated} 个名称")
@@ -59,7 +61,7 @@ def import_areas_command(path):
 
 @click.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(list(users.ROLES)))
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
 @click.option("--area", "area_code", required=True, help="12 位区划代码")
 @click.option("--password", required=True)
 @click.option("--name", "display_name", default=None, help="显示的姓名（默认同用户名）")
@@ -81,10 +83,10 @@ def create_user_command(username, role, area_code, password, display_name, phone
                 phone=phone,
                 password=password,
             )
-        except users.UserError as error:
+        except Invalid as error:
             raise click.ClickException(str(error)) from None
         session.commit()
-        click.echo(f"已创建账号 {user.username}（{users.ROLES[role]}）")
+        click.echo(f"已创建账号 {user.username}（{ROLES[role]}）")
 
 
 @click.command("seed-demo")
@@ -109,7 +111,7 @@ def seed_demo_command(households, seed, password, visits, campaign):
                 done = demo_visits.seed_visits(session, CLI, visits=visits, seed=seed, campaign=survey)
                 where = f"，其中「{survey.name}」排查回访 {done.survey_visits} 次" if survey else ""
                 click.echo(f"已生成 {done.visits} 次走访{where}（用时 {done.seconds:.1f} 秒）")
-        except demo.DemoError as error:
+        except Invalid as error:
             raise click.ClickException(str(error)) from None
         click.echo("演示账号：\n" + "\n".join(demo.login_lines(session, password)))
 
@@ -132,7 +134,7 @@ def import_households_command(path, as_json, county_code, dry_run):
         try:
             preview = roster.check_file(session, roster.cli_scope(session, county_code), file, file.name)
             created = (0, 0) if dry_run else roster.apply(session, CLI, preview)
-        except roster.RosterError as error:
+        except (Invalid, Conflict) as error:
             raise click.ClickException(str(error)) from None
         if not dry_run:
             session.commit()

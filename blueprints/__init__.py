@@ -1,9 +1,22 @@
-"""Blueprints, one per product area, and the small helpers every view shares."""
+"""Blueprints, one per product area, and the small helpers every view shares.
 
-from flask import make_response, render_template, request
+Blueprints never import each other: what two of them need lives here, or in services/.
+"""
+
+from pathlib import Path
+
+from flask import current_app, make_response, render_template, request
+from flask import session as cookie
 from flask_login import current_user
 
+from db import get_session
 from services.audit import Actor
+
+# names, not modules: a module imported here would shadow the blueprint module of the same name
+from services.campaigns.campaigns import get_campaign
+from services.campaigns.coverage import check_area
+
+LAST_SCAN_KEY = "last_scan"  # signed-cookie key: [household id, CardScan id] of the last card this user scanned
 
 
 def actor() -> Actor:
@@ -25,6 +38,34 @@ def render_page_or_partial(template: str, partial: str, **context):
 
 
 def page_number(default: int = 1) -> int:
-    """Return the ?page= number, at least 1."""
+    """Return the ?page= number, at least 1 (and small enough to stay a sane offset)."""
     value = request.args.get("page", "")
-    return max(int(value), 1) if value.isdigit() else default
+    return min(max(int(value), 1), 1_000_000) if value.isascii() and value.isdigit() else default
+
+
+def photo_folder() -> Path:
+    """Return where photos are stored (PHOTO_FOLDER, else instance/photos)."""
+    return Path(current_app.config.get("PHOTO_FOLDER") or Path(current_app.instance_path) / "photos")
+
+
+def campaign_from_request():
+    """Return the campaign named in ?campaign=, else the one running today, else 404."""
+    return get_campaign(get_session(), request.args.get("campaign"))
+
+
+def area_from_request():
+    """Return the area named in ?area= (else the user's own) if the user may see it; otherwise 404."""
+    return check_area(get_session(), current_user, request.args.get("area") or current_user.area_code)
+
+
+def remember_scan(household_id: int, scan_id: int) -> None:
+    """Keep the card scan that led to a household, so its visit form can cite it as evidence."""
+    cookie[LAST_SCAN_KEY] = [household_id, scan_id]
+
+
+def scan_id_for(household_id: int) -> int | None:
+    """Return the id of the card scan that led here, if the last card scanned was this household's."""
+    last = cookie.get(LAST_SCAN_KEY)
+    if isinstance(last, list) and len(last) == 2 and last[0] == household_id:
+        return last[1]
+    return None

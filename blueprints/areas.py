@@ -1,10 +1,12 @@
 """Township and county hotlines (服务电话): list them and edit one in place."""
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints import actor, is_htmx
 from db import get_session
+from services.errors import Invalid
+from services.permissions import require
 from services.registry import areas
 
 bp = Blueprint("areas", __name__, url_prefix="/areas")
@@ -14,8 +16,7 @@ bp = Blueprint("areas", __name__, url_prefix="/areas")
 @login_required
 def require_hotline_role():
     """Keep assistants (and anyone not signed in) out of every page here."""
-    if not areas.can_edit_hotlines(current_user):
-        abort(403)
+    require(current_user, "hotlines.edit")
 
 
 @bp.route("/hotlines")
@@ -39,7 +40,7 @@ def edit_hotline(code: str):
     typed = request.form.get("hotline", "")
     try:
         areas.change_hotline(session, actor(), area, typed)
-    except ValueError as problem:
+    except Invalid as problem:
         if is_htmx():
             return _row(area, typed=typed, error=str(problem), status=400)
         return _list(failed=area.code, typed=typed, error=str(problem), status=400)

@@ -10,6 +10,7 @@ from blueprints import actor
 from db import get_session
 from extensions import limiter, username_key
 from services.accounts import users
+from services.errors import Invalid
 
 bp = Blueprint("auth", __name__)
 
@@ -80,7 +81,7 @@ def change_password():
                 request.form.get("new", ""),
                 request.form.get("confirm", ""),
             )
-        except users.UserError as problem:
+        except Invalid as problem:
             error = str(problem)
         else:
             session.commit()

@@ -1,16 +1,16 @@
 """Household cards: the scan landing page, card images, print sheets, delivery and reissue."""
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask import session as flask_session
 from flask_login import current_user, login_required
 
-from blueprints import actor
-from blueprints.visits import LAST_SCAN_KEY
+from blueprints import actor, remember_scan
 from db import get_session
 from extensions import limiter
+from models import Area, Household
 from services.cards import cards
 from services.cards import image as card_image
-from services.cards.cards import PRINT_ROLES, REISSUE_ROLES, CardError
+from services.errors import Conflict, Invalid
+from services.permissions import require
 from services.registry import areas, households
 from services.scope import is_in_scope
 
@@ -32,7 +32,7 @@ def landing(token: str):
     card = cards.card_by_token(session, token)
     if card is None:
         abort(404)
-    household = session.get(households.Household, card.household_id)
+    household = session.get(Household, card.household_id)
     hotline = areas.hotline_for(session, household.area_code)
     if current_user.is_authenticated:
         scan = cards.record_scan(session, actor(), card, household)
@@ -42,7 +42,7 @@ def landing(token: str):
         if not is_in_scope(current_user, household.area_code):
             return render_template("cards/out_of_scope.html"), 403
         deliver = "1" if request.args.get("deliver") == "1" else None
-        flask_session[LAST_SCAN_KEY] = [household.id, scan.id]  # the visit form cites it as evidence
+        remember_scan(household.id, scan.id)  # the visit form cites it as evidence
         return redirect(url_for("households.show", household_id=household.id, scan=1, deliver=deliver))
     if card.revoked_at is not None:
         return render_template("cards/revoked.html", hotline=hotline, staff=False), 410
@@ -71,7 +71,7 @@ def deliver(household_id: int):
     household = households.get_household_for(session, current_user, household_id)
     try:
         cards.confirm_delivery(session, actor(), household)
-    except CardError as problem:
+    except Invalid as problem:
         flash(str(problem), "error")
     else:
         session.commit()
@@ -84,12 +84,10 @@ def deliver(household_id: int):
 def reissue(household_id: int):
     """Issue a new card; the old one stops working at once (township officers and above)."""
     session = get_session()
-    household = households.get_household_for(session, current_user, household_id)
-    if current_user.role not in REISSUE_ROLES:
-        abort(403)
+    household = households.get_household_for(session, current_user, household_id, "card.reissue")
     try:
         cards.reissue(session, actor(), household)
-    except CardError as problem:
+    except Conflict as problem:
         flash(str(problem), "error")
     else:
         session.commit()
@@ -99,8 +97,7 @@ def reissue(household_id: int):
 
 def _print_area():
     """Return the village or township asked for in ?area=, if the user may print its cards."""
-    if current_user.role not in PRINT_ROLES:
-        abort(403)
+    require(current_user, "cards.print")
     area = areas.get_area(get_session(), request.args.get("area", ""))
     if area is None or area.level not in (3, 4) or not is_in_scope(current_user, area.code):
         abort(404)
@@ -117,10 +114,9 @@ def _printed(area):
 @login_required
 def index():
     """Choose a village or township whose cards to print; see recent print batches."""
-    if current_user.role not in PRINT_ROLES:
-        abort(403)
+    require(current_user, "cards.print")
     session = get_session()
-    choices = list(session.exec(areas.areas_in_scope(current_user).where(areas.Area.level.in_((3, 4)))))
+    choices = list(session.exec(areas.areas_in_scope(current_user).where(Area.level.in_((3, 4)))))
     batches = list(session.exec(cards.recent_batches(current_user)))
     names = areas.area_names(session, [b.area_code for b in batches])
     return render_template(

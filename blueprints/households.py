@@ -6,16 +6,16 @@ from flask_login import current_user, login_required
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
 from services.cards import cards
+from services.errors import Invalid
 from services.registry import areas, households, persons
 from services.registry.categories import CATEGORIES
-from services.registry.households import EXIT_REASONS, FLAGS, KINDS, STATUSES, RegistryError
+from services.registry.households import EXIT_REASONS, FLAGS, KINDS, STATUSES
 from services.visits import rules as visit_rules
 from services.visits import visits
 
 bp = Blueprint("households", __name__, url_prefix="/households")
 
 PAGE_SIZE = 20
-EXIT_ROLES = ("township", "county", "city", "admin")
 
 
 def _villages():
@@ -71,7 +71,7 @@ def show(household_id: int):
     household = households.get_household_for(session, current_user, household_id)
     members = households.members_with_categories(session, household)
     path = areas.area_path(session, household.area_code)
-    assistant = session.get(households.User, household.assistant_id) if household.assistant_id else None
+    assistant = households.assistant_of(session, household)
     return render_template(
         "households/show.html",
         household=household,
@@ -80,11 +80,9 @@ def show(household_id: int):
         assistant=assistant,
         kinds=KINDS,
         statuses=STATUSES,
-        can_exit=current_user.role in EXIT_ROLES,
         personal_data=True,
         back_url=url_for("households.index"),
         card=cards.live_card(session, household.id),
-        can_reissue=current_user.role in cards.REISSUE_ROLES,
         scanned=request.args.get("scan") == "1",
         deliver_prompt=request.args.get("deliver") == "1",
         timeline=visits.timeline(session, household),
@@ -101,20 +99,20 @@ def create():
     if request.method == "POST":
         try:
             data = households.parse_household_form(session, current_user, form)
-        except RegistryError as problem:
+        except Invalid as problem:
             errors.update(problem.errors)
             data = None
         try:
             head_fields = {**form.to_dict(), "relation": persons.HEAD, "phone": form.get("phone_head", "")}
             head = persons.parse_person_form(head_fields, form.getlist("categories"))
-        except RegistryError as problem:
+        except Invalid as problem:
             errors.update(problem.errors)
             head = None
         if data and head:
             try:
                 household = households.add_household(session, actor(), data)
                 persons.add_person(session, actor(), household, head)
-            except RegistryError as problem:
+            except Invalid as problem:
                 session.rollback()
                 errors.update(problem.errors)
             else:
@@ -155,7 +153,7 @@ def edit(household_id: int):
         try:
             data = households.parse_household_form(session, current_user, form)
             households.update_household(session, actor(), household, data)
-        except RegistryError as problem:
+        except Invalid as problem:
             errors = problem.errors
         else:
             session.commit()
@@ -177,16 +175,14 @@ def _household_as_form(household) -> dict:
 def exit_household(household_id: int):
     """Take a household off the register with a reason (township officers and above)."""
     session = get_session()
-    household = households.get_household_for(session, current_user, household_id)
-    if current_user.role not in EXIT_ROLES:
-        abort(403)
+    household = households.get_household_for(session, current_user, household_id, "household.exit")
     errors = {}
     if request.method == "POST":
         try:
             households.exit_household(
                 session, actor(), household, request.form.get("reason", ""), request.form.get("note", "")
             )
-        except RegistryError as problem:
+        except Invalid as problem:
             errors = problem.errors
         else:
             session.commit()
@@ -207,9 +203,7 @@ def exit_household(household_id: int):
 def restore(household_id: int):
     """Put an exited household back on the register."""
     session = get_session()
-    household = households.get_household_for(session, current_user, household_id)
-    if current_user.role not in EXIT_ROLES:
-        abort(403)
+    household = households.get_household_for(session, current_user, household_id, "household.exit")
     households.restore_household(session, actor(), household)
     session.commit()
     flash("已恢复为在册", "success")
@@ -246,7 +240,7 @@ def _member_form(session, household, person):
                 persons.add_person(session, actor(), household, data)
             else:
                 persons.update_person(session, actor(), household, person, data)
-        except RegistryError as problem:
+        except Invalid as problem:
             session.rollback()
             errors = problem.errors
         else:

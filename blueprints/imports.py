@@ -2,27 +2,23 @@
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask import session as cookie
 from flask_login import current_user, login_required
 
 from blueprints import actor
 from db import get_session
+from services.errors import Conflict, Invalid
+from services.permissions import require
 from services.roster import importer as roster
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-IMPORT_ROLES = ("township", "county", "city", "admin")
 PENDING = "roster_upload"  # signed-cookie key: the stored upload this user may confirm
 
 
 def _folder() -> Path:
     return Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "imports")
-
-
-def _require_importer() -> None:
-    if current_user.role not in IMPORT_ROLES:
-        abort(403)
 
 
 def _upload_form(error: str | None = None, status: int = 200):
@@ -33,7 +29,7 @@ def _upload_form(error: str | None = None, status: int = 200):
 @login_required
 def upload():
     """Show the upload form; a posted roster is stored, checked and previewed (nothing written yet)."""
-    _require_importer()
+    require(current_user, "imports.run")
     if request.method == "GET":
         return _upload_form()
     file = request.files.get("file")
@@ -41,7 +37,7 @@ def upload():
         stored, preview = roster.receive_upload(
             get_session(), current_user, file.stream if file else None, file.filename if file else None, _folder()
         )
-    except roster.RosterError as error:
+    except (Invalid, Conflict) as error:
         return _upload_form(str(error), 400)
     earlier = cookie.get(PENDING)
     if earlier:  # an upload previewed before and never confirmed
@@ -56,7 +52,7 @@ def upload():
 @login_required
 def confirm():
     """Import the previewed roster in one transaction and show what was done."""
-    _require_importer()
+    require(current_user, "imports.run")
     pending = cookie.get(PENDING) or {}
     if pending.get("user") != current_user.id or request.form.get("upload") != pending.get("file"):
         return _upload_form("这份文件已经导入过或预览已过期，请重新上传", 400)
@@ -65,7 +61,7 @@ def confirm():
         preview, (households, persons) = roster.import_stored(
             session, actor(), _folder(), pending["file"], pending["name"]
         )
-    except roster.RosterError as error:
+    except (Invalid, Conflict) as error:
         return _upload_form(str(error), 400)
     session.commit()
     roster.discard(_folder(), cookie.pop(PENDING)["file"])

@@ -6,18 +6,13 @@ from sqlalchemy import text
 
 from db import get_session
 from extensions import limiter
-from services.accounts import users
-from services.campaigns import coverage
-from services.cards.cards import PRINT_ROLES
+from services.campaigns import campaigns, coverage
+from services.permissions import can
 from services.registry import areas, households
-from services.relief import funds
-from services.relief import overview as relief_overview
 from services.visits import needs, schedule, schedule_counts
 
 bp = Blueprint("main", __name__)
 
-IMPORT_ROLES = ("township", "county", "city", "admin")
-HOTLINE_ROLES = ("township", "county", "city", "admin")
 HOME_LOADS = 5  # assistants shown on a township officer's home, most overdue first
 
 
@@ -29,12 +24,12 @@ def home():
     area = areas.get_area(session, current_user.area_code)
     counts = households.count_in_scope(session, current_user)
     due = loads = None
-    if current_user.role == "assistant":
+    if can(current_user, "visits.own_round"):
         due = schedule.due_visits(session, current_user)
-    elif current_user.role == "township":  # wider scopes see the loads on the 走访 tab
+    elif can(current_user, "visits.assistant_loads"):  # wider scopes see the loads on the 走访 tab
         per_assistant = schedule_counts.due_counts(session, current_user)
         loads = schedule.load_per_assistant(session, current_user, per_assistant)[:HOME_LOADS]
-    campaign = coverage.active_campaign(session)
+    campaign = campaigns.active_campaign(session)
     campaign_total = coverage.coverage(session, current_user, campaign, area).total if campaign else None
     return render_template(
         "main/home.html",
@@ -44,8 +39,7 @@ def home():
         loads=loads,
         campaign=campaign,
         campaign_total=campaign_total,
-        open_needs=needs.count_unresolved(session, current_user) if needs.can_change(current_user) else None,
-        can_import=current_user.role in IMPORT_ROLES,
+        open_needs=needs.count_unresolved(session, current_user) if can(current_user, "need.settle") else None,
     )
 
 
@@ -54,17 +48,7 @@ def home():
 def me():
     """Show one's account and the tools one's role has."""
     area = areas.get_area(get_session(), current_user.area_code)
-    return render_template(
-        "main/me.html",
-        area=area,
-        can_manage_users=users.can_manage_users(current_user),
-        can_import=current_user.role in IMPORT_ROLES,
-        can_edit_hotlines=current_user.role in HOTLINE_ROLES,
-        can_print_cards=current_user.role in PRINT_ROLES,
-        can_set_frequencies=current_user.role in schedule.SETTINGS_ROLES,
-        can_see_relief_overview=current_user.role in relief_overview.VIEW_ROLES,
-        can_set_funds=funds.can_edit(current_user),
-    )
+    return render_template("main/me.html", area=area)
 
 
 @bp.route("/healthz")

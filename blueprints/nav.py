@@ -4,16 +4,16 @@ from flask import request
 from flask_login import current_user
 
 from db import get_session
-from services.accounts.users import ROLES
+from services.permissions import ROLES, can
 from services.relief.queue import waiting_count
 
-# (key, label, endpoint, roles or None for all)
+# (key, label, endpoint, capability or None for everyone signed in)
 TABS = [
     ("home", "首页", "main.home", None),
     ("households", "住户", "households.index", None),
-    ("scan", "扫码", "scan.index", ("assistant",)),
+    ("scan", "扫码", "scan.index", "visits.own_round"),
     ("visits", "走访", "schedule.index", None),
-    ("relief", "审批", "relief.index", ("township", "county", "city", "admin")),
+    ("relief", "审批", "relief.index", "relief.queue"),
     ("me", "我的", "main.me", None),
 ]
 
@@ -22,8 +22,8 @@ def tabs_for(user) -> list[dict]:
     """Return the tabs this user sees, in order."""
     return [
         {"key": key, "label": label, "endpoint": endpoint}
-        for key, label, endpoint, roles in TABS
-        if roles is None or user.role in roles
+        for key, label, endpoint, capability in TABS
+        if capability is None or can(user, capability)
     ][:5]
 
 

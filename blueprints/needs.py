@@ -1,15 +1,15 @@
 """Needs (诉求) raised in visits: the scoped list with filters, one need's page, and status changes."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
-from models import Campaign
-from services.campaigns import coverage
+from services.campaigns import campaigns
+from services.errors import Invalid
 from services.registry import areas
 from services.visits import needs
-from services.visits.needs import STATUS_FILTERS, NeedError
+from services.visits.needs import STATUS_FILTERS
 from services.visits.rules import NEED_STATUSES, NEED_TYPES
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
@@ -33,7 +33,7 @@ def index():
         filters["status"] = "pending"
     if not areas.is_area_code(filters["area"]):
         filters["area"] = ""
-    campaign = session.get(Campaign, int(filters["campaign"])) if filters["campaign"].isdigit() else None
+    campaign = campaigns.find_campaign(session, filters["campaign"])
     filters["campaign"] = str(campaign.id) if campaign else ""
     page = page_number()
     query = needs.search_needs(
@@ -42,7 +42,7 @@ def index():
         status=filters["status"],
         village=filters["village"],
         area=filters["area"],
-        raised_between=coverage.window(campaign) if campaign else None,
+        raised_between=campaigns.window(campaign) if campaign else None,
     )
     rows, has_more = needs.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_page_or_partial(
@@ -83,13 +83,11 @@ def show(need_id: int):
 def change_status(need_id: int):
     """Move a need on: 处理中, 已解决 with how, or reopened with why (township officers and above)."""
     session = get_session()
-    need = needs.get_need_for(session, current_user, need_id)
-    if not needs.can_change(current_user):
-        abort(403)
+    need = needs.get_need_for(session, current_user, need_id, "need.settle")
     status = request.form.get("status", "")
     try:
         needs.change_status(session, actor(), need, status, request.form.get("note", ""))
-    except NeedError as problem:  # checked before anything changed: nothing to roll back
+    except Invalid as problem:  # checked before anything changed: nothing to roll back
         return _render_need(session, need, error=str(problem), note=request.form.get("note", ""), chosen=status), 400
     session.commit()
     flash(f"已改为“{NEED_STATUSES[need.status]}”", "success")
@@ -109,7 +107,6 @@ def _render_need(session, need, error: str = "", note: str = "", chosen: str = "
         updated_by=names.get(need.updated_by_id, ""),
         history=needs.history(session, need),
         next_statuses=needs.next_statuses(need),
-        can_change=needs.can_change(current_user),
         need_types=NEED_TYPES,
         need_statuses=NEED_STATUSES,
         error=error,

@@ -3,9 +3,9 @@
 from flask import Blueprint, abort, send_file
 from flask_login import current_user, login_required
 
-from blueprints.api import photo_folder
+from blueprints import photo_folder
 from db import get_session
-from services.relief import evidence as relief_photos
+from services.relief import evidence
 from services.visits import photos
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
@@ -42,11 +42,11 @@ def thumb(photo_id: int):
 @login_required
 def relief_show(photo_id: int):
     """Send a relief evidence photo to staff whose scope holds the application's household."""
-    return _send_stored(relief_photos.get_relief_photo_for(get_session(), current_user, photo_id), thumb=False)
+    return _send_stored(evidence.get_relief_photo_for(get_session(), current_user, photo_id), thumb=False)
 
 
 @bp.route("/relief/<int:photo_id>_t.jpg")
 @login_required
 def relief_thumb(photo_id: int):
     """Send a relief evidence photo's thumbnail."""
-    return _send_stored(relief_photos.get_relief_photo_for(get_session(), current_user, photo_id), thumb=True)
+    return _send_stored(evidence.get_relief_photo_for(get_session(), current_user, photo_id), thumb=True)

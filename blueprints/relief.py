@@ -7,16 +7,16 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
+from services.errors import Conflict, Invalid, NotAllowed, Stale
+from services.money import fen_to_yuan
+from services.names import household_label
+from services.permissions import can
 from services.registry import households
 from services.relief import apply as relief_apply
-from services.relief import evidence as relief_photos
+from services.relief import evidence, machine, queue
 from services.relief import form as relief_form
-from services.relief import machine as relief
-from services.relief import queue as relief_queue
-from services.relief.apply import RAISERS, ReliefConflict
-from services.relief.evidence import UPLOADERS
-from services.relief.machine import Decision, NotAllowed, ReliefError, StaleVersion
-from services.relief.rules import ACTIONS, PAYMENT_FORMS, REASON_GROUPS, REASONS, STATES, fen_to_yuan
+from services.relief.machine import Decision
+from services.relief.rules import ACTIONS, PAYMENT_FORMS, REASON_GROUPS, REASONS, STATES
 from services.visits import needs
 from services.visits import rules as visit_rules
 from services.visits.visits import looks_like_uuid
@@ -25,25 +25,6 @@ bp = Blueprint("relief", __name__, url_prefix="/relief")
 
 PAGE_SIZE = 20
 HOUSEHOLD_LIST = 10
-DONE = {
-    "submit": "已提交，等待乡镇审批",
-    "approve": "已批准",
-    "reject": "已决定不批准",
-    "return": "已退回，等待补充材料",
-    "forward": "已报县级审批",
-    "pay": "已登记发放",
-    "complete_paperwork": "材料已补齐",
-}
-PRIMARY_ORDER = ("approve", "forward", "pay", "submit", "complete_paperwork", "return", "reject")
-DIALOG_TITLES = {
-    "submit": "提交这份申请？",
-    "approve": "批准这份申请？",
-    "reject": "不批准这份申请？",
-    "return": "退回补充材料？",
-    "forward": "报县级审批？",
-    "pay": "登记发放",
-    "complete_paperwork": "先行救助材料已补齐？",
-}
 EMPTY = {
     "submitted": "没有等待审批的申请",
     "forwarded": "没有等待县级审批的申请",
@@ -52,7 +33,6 @@ EMPTY = {
     "approved": "没有待发放的救助",
     "mine": "还没有提出过临时救助申请",
 }
-COMMENT_LABELS = {"reject": "不批准的理由", "return": "需要补充什么", "forward": "乡镇审核意见"}
 LABELS = {
     "states": STATES,
     "reasons": REASONS,
@@ -62,28 +42,20 @@ LABELS = {
 }
 
 
-@bp.app_template_filter("yuan_short")
-def yuan_short(fen: int | None) -> str:
-    """Show 分 as 元 without needless decimals: 60000 → '600', 60050 → '600.50'."""
-    if fen is None:
-        return "—"
-    return str(fen // 100) if fen % 100 == 0 else fen_to_yuan(fen)
-
-
 @bp.route("/")
 @login_required
 def index():
     """List what waits for this user (the 审批 tab), or what they raised (?mine=1); htmx loads more of one list."""
     session = get_session()
     mine = request.args.get("mine") == "1"
-    lists = relief_queue.lists_for(current_user, mine)
+    lists = queue.lists_for(current_user, mine)
     key = request.args.get("list", "")
     chosen = [(k, title) for k, title in lists if k == key] or list(lists)
     page = page_number() if len(chosen) == 1 else 1
     sections = []
     for list_key, title in chosen:
-        query = relief_queue.list_query(current_user, list_key)
-        rows, has_more = relief_queue.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        query = queue.list_query(current_user, list_key)
+        rows, has_more = queue.list_rows(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         sections.append(
             {"key": list_key, "title": title, "rows": rows, "has_more": has_more, "empty": EMPTY.get(list_key, "")}
         )
@@ -97,7 +69,7 @@ def index():
         mine=mine,
         single=single,
         back_url=url_for("relief.index", mine="1" if mine else None) if single else None,
-        days_left=relief_queue.days_left,
+        days_left=queue.days_left,
         personal_data=True,
         **LABELS,
     )
@@ -108,10 +80,9 @@ def index():
 def new():
     """Show and take the application form; the form's UUID makes a double submit land on the same application."""
     session = get_session()
-    household = households.get_household_for(session, current_user, request.args.get("household", type=int) or 0)
-    if current_user.role not in RAISERS:
-        abort(403)
-    if household.status != "active":
+    household_id = request.args.get("household", type=int) or 0
+    household = households.get_household_for(session, current_user, household_id, "relief.raise")
+    if not households.is_active(household):
         return render_template("error.html", message="这户已退出在册，不能再申请临时救助", code=409), 409
     need = _need_of(session, household, request.args.get("need", type=int))
     members = households.members_with_categories(session, household)
@@ -133,21 +104,18 @@ def new():
         return _render_form(session, household, members, need, result.values, uuid=uuid, errors=result.errors), 400
     try:
         application, created = relief_apply.create_application(session, actor(), result.payload)
-    except ReliefConflict:
-        session.rollback()
+    except Conflict:
         flash("这份申请已经提交过，下面是已保存的内容", "warning")
-        existing = relief_photos.get_application_by_uuid_for(session, current_user, uuid)
+        existing = evidence.get_application_by_uuid_for(session, current_user, uuid)
         return redirect(url_for("relief.show", application_id=existing.id))
-    except NotAllowed:
-        session.rollback()
-        abort(403)
-    except ReliefError as problem:
-        session.rollback()
+    except Invalid as problem:
+        session.rollback()  # a refused submit leaves no half-made draft behind
         page = _render_form(session, household, members, need, result.values, uuid=uuid, error=str(problem))
         return page, 400
     session.commit()
     if created:
-        flash(DONE["submit"] if application.state == "submitted" else "已存为草稿，可以随时修改后提交", "success")
+        submitted = application.state == "submitted"
+        flash(ACTIONS["submit"].done if submitted else "已存为草稿，可以随时修改后提交", "success")
     else:
         flash("这份申请已经提交过，没有重复保存", "warning")
     return redirect(url_for("relief.show", application_id=application.id))
@@ -158,7 +126,7 @@ def new():
 def edit(application_id: int):
     """Let the creator change a draft or returned application and submit it (again)."""
     session = get_session()
-    application = relief.get_application_for(session, current_user, application_id)
+    application = machine.get_application_for(session, current_user, application_id)
     household = households.get_household_for(session, current_user, application.household_id)
     if not relief_apply.can_edit(current_user, application):
         abort(403)
@@ -182,18 +150,17 @@ def edit(application_id: int):
     version = request.form.get("version", type=int) or 0
     try:
         relief_apply.update_application(session, actor(), application, result.payload, version)
-    except StaleVersion as problem:
-        session.rollback()
+    except Stale as problem:
         flash(str(problem), "warning")
         return redirect(url_for("relief.show", application_id=application.id))
-    except ReliefError as problem:
-        session.rollback()
+    except Invalid as problem:
+        session.rollback()  # the edit may have landed before its submit was refused
         page = _render_form(
             session, household, members, need, result.values, application=application, error=str(problem)
         )
         return page, 400
     session.commit()
-    flash(DONE["submit"] if application.state == "submitted" else "已保存草稿", "success")
+    flash(ACTIONS["submit"].done if application.state == "submitted" else "已保存草稿", "success")
     return redirect(url_for("relief.show", application_id=application.id))
 
 
@@ -202,7 +169,7 @@ def edit(application_id: int):
 def show(application_id: int):
     """Show the approver's one screen: who, why, evidence, past relief, reserve and limit, history, decisions."""
     session = get_session()
-    application = relief.get_application_for(session, current_user, application_id)
+    application = machine.get_application_for(session, current_user, application_id)
     return _render_show(session, application)
 
 
@@ -211,7 +178,7 @@ def show(application_id: int):
 def decide(application_id: int):
     """Make one decision through the state machine; a stale or refused one changes nothing and says why."""
     session = get_session()
-    application = relief.get_application_for(session, current_user, application_id)
+    application = machine.get_application_for(session, current_user, application_id)
     form = request.form
     action = form.get("action", "")
     version = form.get("version", "")
@@ -226,15 +193,12 @@ def decide(application_id: int):
         payment_reference=form.get("payment_reference", ""),
     )
     try:
-        relief.decide(session, actor(), application, decision)
-    except StaleVersion as problem:
-        session.rollback()
+        machine.decide(session, actor(), application, decision)
+    except Stale as problem:
         return _render_show(session, application, stale=str(problem), status=409)
     except NotAllowed as problem:
-        session.rollback()
         return _render_show(session, application, error=str(problem), status=403)
-    except ReliefError as problem:
-        session.rollback()
+    except Invalid as problem:
         return _render_show(session, application, error=str(problem), open_action=action, typed=form, status=400)
     session.commit()
     flash(_done_message(application, action), "success")
@@ -247,15 +211,15 @@ def for_household(household_id: int):
     """List a household's applications (the household page loads this part)."""
     session = get_session()
     household = households.get_household_for(session, current_user, household_id)
-    query = relief_queue.for_household(household)
-    applications, has_more = relief_queue.list_rows(session, query, offset=0, limit=HOUSEHOLD_LIST)
+    query = queue.for_household(household)
+    applications, has_more = queue.list_rows(session, query, offset=0, limit=HOUSEHOLD_LIST)
     return render_page_or_partial(
         "relief/household.html",
         "relief/_household.html",
         household=household,
         rows=applications,
         has_more=has_more,
-        can_apply=current_user.role in RAISERS and household.status == "active",
+        can_apply=can(current_user, "relief.raise") and households.is_active(household),
         back_url=url_for("households.show", household_id=household.id),
         personal_data=True,
         **LABELS,
@@ -271,7 +235,7 @@ def _need_of(session, household, need_id: int | None):
 
 
 def _render_form(session, household, members, need, values, *, uuid="", application=None, errors=None, error=""):
-    label = relief_queue.household_label(session, household)
+    label = household_label(session, household)
     return render_template(
         "relief/form.html",
         household=household,
@@ -294,7 +258,7 @@ def _render_form(session, household, members, need, values, *, uuid="", applicat
 
 def _render_show(session, application, *, error="", stale="", open_action="", typed=None, status=200):
     household = households.get_household_for(session, current_user, application.household_id)
-    screen = relief_queue.screen(session, current_user, application, household)
+    screen = queue.screen(session, current_user, application, household)
     primary, others = _split_actions(screen.actions)
     can_edit = relief_apply.can_edit(current_user, application)
     page = render_template(
@@ -307,13 +271,10 @@ def _render_show(session, application, *, error="", stale="", open_action="", ty
         typed=typed or {},
         fen_to_yuan=fen_to_yuan,
         can_edit=can_edit,
-        can_add_photos=current_user.role in UPLOADERS,
         primary=primary,
         others=others,
-        dialog_titles=DIALOG_TITLES,
-        comment_labels=COMMENT_LABELS,
         visit_rules=visit_rules,
-        back_url=url_for("relief.index") if current_user.role != "assistant" else url_for("relief.index", mine="1"),
+        back_url=url_for("relief.index") if can(current_user, "relief.queue") else url_for("relief.index", mine="1"),
         personal_data=True,
         **({"tabs": []} if primary or can_edit else {}),  # the decision bar takes the tab bar's place
         **LABELS,
@@ -323,7 +284,7 @@ def _render_show(session, application, *, error="", stale="", open_action="", ty
 
 def _split_actions(actions: list[str]) -> tuple[str | None, list[str]]:
     """Return the action for the big button and the others (behind 更多操作)."""
-    ordered = sorted(actions, key=PRIMARY_ORDER.index)
+    ordered = sorted(actions, key=lambda code: ACTIONS[code].rank)
     return (ordered[0], ordered[1:]) if ordered else (None, [])
 
 
@@ -332,4 +293,4 @@ def _done_message(application, action: str) -> str:
         return f"已批准 {fen_to_yuan(application.amount_approved_fen)} 元，已从乡镇备用金中支出"
     if action == "approve":
         return f"已批准 {fen_to_yuan(application.amount_approved_fen)} 元"
-    return DONE.get(action, "已保存")
+    return ACTIONS[action].done if action in ACTIONS else "已保存"

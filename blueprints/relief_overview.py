@@ -1,13 +1,15 @@
 """Relief overview per township and month, overdue paperwork, and township funds (limits and reserves)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints import actor
 from db import get_session
+from services.clock import china_year
+from services.errors import Invalid
+from services.permissions import can, require
 from services.relief import funds
 from services.relief import overview as relief_overview
-from services.relief.funds import FundError
 
 bp = Blueprint("relief_overview", __name__, url_prefix="/relief/overview")
 
@@ -18,8 +20,7 @@ MONTH_CHOICES = 24  # the month selector reaches back two years
 @login_required
 def require_officer():
     """Keep assistants (and anyone not signed in) out: these pages are for township officers and above."""
-    if current_user.role not in relief_overview.VIEW_ROLES:
-        abort(403)
+    require(current_user, "relief.overview")
 
 
 @bp.route("/")
@@ -36,7 +37,6 @@ def index():
         back_url=_up_from(area, month),
         months=relief_overview.months_ending(max(current, month), MONTH_CHOICES)[::-1],
         current=current,
-        can_edit_funds=funds.can_edit(current_user),
     )
 
 
@@ -68,8 +68,7 @@ def funds_index():
     return render_template(
         "relief_overview/funds.html",
         groups=funds.fund_rows(get_session(), current_user),
-        year=funds.china_year(),
-        can_edit=funds.can_edit(current_user),
+        year=china_year(),
         back_url=url_for("relief_overview.index"),
     )
 
@@ -79,22 +78,22 @@ def fund(code: str):
     """Show one township's fund; county officers (their townships), the city and admins change it."""
     session = get_session()
     row = funds.get_township_for(session, current_user, code)
-    editable = funds.can_edit(current_user)
-    if request.method == "POST" and not editable:
-        abort(403)
+    editable = can(current_user, "funds.edit")
+    if request.method == "POST":
+        require(current_user, "funds.edit")
     errors, form = {}, None
     if request.method == "POST":
         form = request.form
         try:
             changed = funds.change_fund(session, actor(), row.area, funds.parse_fund_form(form))
-        except FundError as problem:
-            session.rollback()
+        except Invalid as problem:
+            session.rollback()  # the fund row shown below must not keep the refused values
             errors = problem.errors
         else:
             session.commit()
             flash(f"已保存{row.area.name}的设置" if changed else "没有改动", "success")
             return redirect(url_for("relief_overview.funds_index"))
-    year = funds.china_year()
+    year = china_year()
     return render_template(
         "relief_overview/fund.html",
         row=row,

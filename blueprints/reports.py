@@ -1,21 +1,22 @@
 """Reports for a campaign: the statistics table (附表, .xlsx) and the counties' four-part work reports."""
 
-from datetime import datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlmodel import select
 
-from blueprints import actor
-from blueprints.coverage import DOWNLOAD_ROLES, area_from_request, campaign_from_request
+from blueprints import actor, area_from_request, campaign_from_request
 from db import get_session
-from models import Campaign, User
+from models import Campaign
 from services import audit
-from services.campaigns import coverage, statistics_xlsx, work_report
+from services.campaigns import campaigns, statistics_xlsx, work_report
 from services.campaigns import stats as campaign_stats
-from services.campaigns.work_report import PARTS, TIMING, PartsInvalid, WorkReportError
+from services.campaigns.work_report import PARTS, TIMING
 from services.campaigns.work_report_draft import draft_basic_situation
+from services.clock import today_in_china
+from services.errors import Conflict, Invalid, Stale
+from services.names import user_names
+from services.permissions import can, require
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -31,8 +32,7 @@ def attachment(ascii_name: str, chinese_name: str) -> str:
 @login_required
 def statistics_table():
     """Send the campaign's statistics table for an area: one row per child area and a 合计 row."""
-    if current_user.role not in DOWNLOAD_ROLES:
-        abort(403)
+    require(current_user, "statistics.download")
     session, campaign, area = get_session(), campaign_from_request(), area_from_request()
     stats = campaign_stats.statistics(session, current_user, campaign, area)
     audit.record(session, actor(), "report.statistics_downloaded", None, campaign=campaign.id, area=area.code)
@@ -60,30 +60,24 @@ DONE = {
 @login_required
 def work_reports():
     """List every county's report for a campaign (city, admin); a county officer goes straight to their own."""
-    if current_user.role not in work_report.READERS:
-        abort(403)
+    require(current_user, "work_report.read")
     session = get_session()
-    campaigns = list(session.exec(select(Campaign).order_by(Campaign.start_date.desc())))
-    if not campaigns:
+    listed = campaigns.all_campaigns(session)
+    if not listed:
         return render_template("reports/work_list.html", campaign=None, campaigns=[], back_url=url_for("main.home"))
-    campaign = campaign_from_request() if request.args.get("campaign") else _latest(session, campaigns)
-    if current_user.role == "county":
+    campaign = campaign_from_request() if request.args.get("campaign") else campaigns.current_or_latest(session, listed)
+    if can(current_user, "work_report.write"):  # a county officer has one report: their own
         return redirect(url_for("reports.work_report", campaign_id=campaign.id, area_code=current_user.area_code))
     rows = work_report.county_rows(session, current_user, campaign)
     return render_template(
         "reports/work_list.html",
         campaign=campaign,
-        campaigns=campaigns,
+        campaigns=listed,
         rows=rows,
         counts=work_report.summary(rows),
         timing=TIMING,
         back_url=url_for("main.home"),
     )
-
-
-def _latest(session, campaigns: list[Campaign]) -> Campaign:
-    """Return today's campaign, else the latest one (reports are written after the window closes)."""
-    return coverage.active_campaign(session) or campaigns[0]
 
 
 @bp.route("/work/<int:campaign_id>/<area_code>", methods=["GET", "POST"], endpoint="work_report")
@@ -93,8 +87,7 @@ def report_page(campaign_id: int, area_code: str):
     session, area, campaign = _county_and_campaign(campaign_id, area_code)
     if request.method == "GET":
         return _render_report(campaign, area)
-    if current_user.role not in work_report.WRITERS:
-        abort(403)
+    require(current_user, "work_report.write")
     action = request.form.get("action", "")
     parts = work_report.clean_parts(request.form)
     version = request.form.get("version", type=int, default=-1)
@@ -112,11 +105,10 @@ def report_page(campaign_id: int, area_code: str):
             work_report.send_statistics(session, actor(), campaign, area, parts, version)
         else:
             work_report.submit(session, actor(), campaign, area, parts, version)
-    except PartsInvalid as problem:
-        session.rollback()
+    except Invalid as problem:
         return _render_report(campaign, area, values=parts, errors=problem.errors), 400
-    except WorkReportError as problem:  # stale, or already submitted: show what is saved now, keep what was typed
-        session.rollback()
+    except (Stale, Conflict) as problem:  # stale, or already submitted: show what is saved now, keep what was typed
+        session.rollback()  # the page below must show the report as saved, not as this request left it
         return _render_report(campaign, area, error=str(problem), unsaved=parts), 409
     session.commit()
     flash(DONE[action], "success")
@@ -128,19 +120,16 @@ def report_page(campaign_id: int, area_code: str):
 def return_work_report(campaign_id: int, area_code: str):
     """Send a county's submitted report back for changes, with the reason (city, admin)."""
     session, area, campaign = _county_and_campaign(campaign_id, area_code)
-    if current_user.role not in work_report.RETURNERS:
-        abort(403)
+    require(current_user, "work_report.return")
     report = work_report.find(session, campaign, area) or abort(404)
     reason = request.form.get("reason", "")
     version = request.form.get("version", type=int, default=-1)
     with_table = request.form.get("statistics") == "1"
     try:
         work_report.return_report(session, actor(), report, version, reason, with_table)
-    except PartsInvalid as problem:
-        session.rollback()
+    except Invalid as problem:
         return _render_report(campaign, area, return_errors=problem.errors, reason=reason), 400
-    except WorkReportError as problem:
-        session.rollback()
+    except (Stale, Conflict) as problem:
         return _render_report(campaign, area, error=str(problem)), 409
     session.commit()
     flash(f"已退回{area.name}修改", "success")
@@ -177,7 +166,7 @@ def _county_and_campaign(campaign_id: int, area_code: str):
     """Return the session, the county (403/404 as work_report.check_county says) and the campaign (else 404)."""
     session = get_session()
     area = work_report.check_county(session, current_user, area_code)
-    return session, area, session.get(Campaign, campaign_id) or abort(404)
+    return session, area, campaigns.find_campaign(session, str(campaign_id)) or abort(404)
 
 
 def _render_report(campaign: Campaign, area, **context):
@@ -188,7 +177,7 @@ def _render_report(campaign: Campaign, area, **context):
     values = context.pop("values", None)
     if values is None:
         values = {key: getattr(report, key) for key in PARTS} if report else _first_draft(session, campaign, area)
-    today = datetime.now(coverage.CHINA).date()
+    today = today_in_china()
     return render_template(
         "reports/work_report.html",
         campaign=campaign,
@@ -214,7 +203,7 @@ def _render_report(campaign: Campaign, area, **context):
 
 def _back_url(campaign: Campaign) -> str:
     """Lead the city back to its list of counties, a county officer back home."""
-    if current_user.role == "county":
+    if can(current_user, "work_report.write"):
         return url_for("main.home")
     return url_for("reports.work_reports", campaign=campaign.id)
 
@@ -229,5 +218,5 @@ def _names(session, report) -> dict[int, str]:
     """Return the display names of the people who sent, submitted or returned the report."""
     if report is None:
         return {}
-    ids = {report.statistics_submitted_by_id, report.report_submitted_by_id, report.returned_by_id} - {None}
-    return dict(session.exec(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
+    senders = {report.statistics_submitted_by_id, report.report_submitted_by_id, report.returned_by_id}
+    return user_names(session, senders)

@@ -1,14 +1,16 @@
 """The 走访 tab: who is due a visit and recent visits; the city's visit frequencies."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
+from services.errors import Invalid
+from services.permissions import can, require
 from services.registry.categories import CATEGORIES
 from services.visits import schedule, schedule_counts
 from services.visits.rules import KINDS, RISKS
-from services.visits.schedule import SECTIONS, SETTINGS_ROLES, FrequencyError
+from services.visits.schedule import SECTIONS
 
 bp = Blueprint("schedule", __name__)
 
@@ -38,7 +40,7 @@ def index():
     context = {"recent": recent, "has_more": has_more, "page": page, "kinds": KINDS, "risks": RISKS}
     if is_htmx():  # 加载更多 of recent visits: the schedule need not be worked out again
         return render_page_or_partial("schedule/index.html", "schedule/_recent.html", **context)
-    if current_user.role == "assistant":
+    if can(current_user, "visits.own_round"):
         due, loads = schedule.due_visits(session, current_user), []
         counts = due.counts
     else:  # officers see counts per assistant, counted in SQL over thousands of households
@@ -55,7 +57,6 @@ def index():
         loads=loads,
         sections=SECTIONS,
         page_size=DUE_PAGE,
-        can_set_frequencies=current_user.role in SETTINGS_ROLES,
         personal_data=True,
         **context,
     )
@@ -65,15 +66,14 @@ def index():
 @login_required
 def frequencies():
     """Let the city set how many days may pass between visits, by category and for 紧急 risk."""
-    if current_user.role not in SETTINGS_ROLES:
-        abort(403)
+    require(current_user, "frequencies.set")
     session = get_session()
     errors, form = {}, None
     if request.method == "POST":
         form = request.form
         try:
             changes = schedule.save_frequencies(session, actor(), schedule.parse_frequency_form(form))
-        except FrequencyError as problem:
+        except Invalid as problem:
             errors = problem.errors
         else:
             session.commit()

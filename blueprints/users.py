@@ -6,6 +6,9 @@ from flask_login import current_user, login_required
 from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
 from services.accounts import users
+from services.errors import Invalid
+from services.paging import page_of
+from services.permissions import ROLES, assignable_roles, require
 from services.registry import areas
 from services.scope import LEVEL_OF_ROLE
 
@@ -19,8 +22,7 @@ FORM_FIELDS = ("username", "display_name", "phone", "role", "area_code", "passwo
 @login_required
 def require_manager():
     """Keep everyone but county and city officers and admins out of every page here."""
-    if not users.can_manage_users(current_user):
-        abort(403)
+    require(current_user, "users.manage")
 
 
 @bp.route("/")
@@ -30,7 +32,7 @@ def index():
     filters = {key: request.args.get(key, "").strip() for key in ("q", "role")}
     page = page_number()
     query = users.search_users(current_user, **filters)
-    rows, has_more = users.list_page(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    rows, has_more = page_of(session, query, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render_page_or_partial(
         "users/index.html",
         "users/_rows.html",
@@ -39,7 +41,7 @@ def index():
         page=page,
         filters=filters,
         area_names=areas.area_names(session, {user.area_code for user in rows}),
-        roles={role: users.ROLES[role] for role in users.assignable_roles(current_user)},
+        roles={role: ROLES[role] for role in assignable_roles(current_user)},
         personal_data=True,
     )
 
@@ -48,7 +50,7 @@ def index():
 def create():
     """Create an account; the area choices follow the chosen role (htmx swaps them in)."""
     session = get_session()
-    roles = users.assignable_roles(current_user)
+    roles = assignable_roles(current_user)
     form = request.form if request.method == "POST" else request.args
     role = form.get("role") if form.get("role") in roles else roles[0]
     errors = {}
@@ -59,7 +61,7 @@ def create():
             data["password"] = users.temporary_password()
         try:
             user = users.create_user(session, actor(), **data)
-        except users.UserError as problem:
+        except Invalid as problem:
             errors = problem.errors
         else:
             session.commit()
@@ -106,7 +108,7 @@ def set_active(user_id: int):
         abort(400)
     try:
         users.set_active(session, actor(), user, value == "1")
-    except users.UserError as problem:
+    except Invalid as problem:
         return _detail(session, user, error=str(problem), status=400)
     session.commit()
     flash(f"已启用 {user.display_name} 的账号" if user.active else f"已停用 {user.display_name} 的账号", "success")
@@ -120,7 +122,7 @@ def reset(user_id: int):
     user = users.get_user_for(session, current_user, user_id)
     try:
         temporary = users.reset_password(session, actor(), user)
-    except users.UserError as problem:
+    except Invalid as problem:
         return _detail(session, user, error=str(problem), status=400)
     session.commit()
     return _password_page(user, temporary, created=False)

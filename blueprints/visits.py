@@ -4,11 +4,12 @@ import json
 from uuid import uuid4
 
 from flask import Blueprint, render_template, request, url_for
-from flask import session as flask_session
 from flask_login import current_user, login_required
 
+from blueprints import scan_id_for
 from db import get_session
-from services.registry import areas, households
+from services.names import household_label
+from services.registry import households
 from services.visits import visits
 from services.visits.rules import (
     CHANGES,
@@ -26,20 +27,6 @@ bp = Blueprint("visits", __name__)
 
 MAX_PHOTOS = 9
 EMPTY_NEED_ROWS = 3  # without JavaScript nobody can add a row, so offer a few
-LAST_SCAN_KEY = "last_scan"  # set by the card landing page: [household id, CardScan id]
-
-
-def _household_label(session, household) -> str:
-    village = areas.area_path(session, household.area_code)[-1].name
-    return f"{village} {household.household_no}号"
-
-
-def _scan_id_for(household_id: int) -> int | None:
-    """Return the id of the card scan that led here, if the last card scanned was this household's."""
-    last = flask_session.get(LAST_SCAN_KEY)
-    if isinstance(last, list) and len(last) == 2 and last[0] == household_id:
-        return last[1]
-    return None
 
 
 @bp.route("/households/<int:household_id>/visits/new")
@@ -49,8 +36,8 @@ def new(household_id: int):
     session = get_session()
     household = households.get_household_for(session, current_user, household_id)
     back_url = url_for("households.show", household_id=household.id)
-    label = _household_label(session, household)
-    if household.status != "active":
+    label = household_label(session, household)
+    if not households.is_active(household):
         return render_template(
             "visits/closed.html", household=household, label=label, back_url=back_url, personal_data=True
         ), 409
@@ -64,7 +51,7 @@ def new(household_id: int):
         label=label,
         head=head,
         visit_uuid=str(uuid4()),
-        scan_id=_scan_id_for(household.id),
+        scan_id=scan_id_for(household.id),
         kind=kind,
         kinds=KINDS,
         checklist=CHECKLIST,
@@ -95,7 +82,7 @@ def show(visit_id: int):
         entry=entry,
         visit=visit,
         household=household,
-        label=_household_label(session, household),
+        label=household_label(session, household),
         checklist=_checklist_rows(visit),
         self_checks=_self_check_rows(visit),
         changes=[CHANGES.get(key, key) for key in json.loads(visit.changes or "[]")],

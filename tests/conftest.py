@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import event, make_url, text
 from sqlmodel import Session, create_engine, select
 
 import db
@@ -146,13 +146,24 @@ def session(app, database_url):
 
     On SQLite it uses pysqlite's own transaction handling, which begins only on writes: a test
     that reads, acts through the app and reads again then sees the app's commits, as it does on
-    PostgreSQL (READ COMMITTED).
+    PostgreSQL (READ COMMITTED). A savepoint (services undo their own part with one) begins the
+    transaction first, or pysqlite would let its RELEASE commit and a later rollback undo nothing.
     """
-    engine = create_engine(database_url) if database_url.startswith("sqlite") else app.extensions["doudi_engine"]
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url)
+        event.listen(engine, "savepoint", _begin_before_savepoint)
+    else:
+        engine = app.extensions["doudi_engine"]
     with Session(engine, expire_on_commit=False) as session:
         yield session
     if engine is not app.extensions["doudi_engine"]:
         engine.dispose()
+
+
+def _begin_before_savepoint(connection, _name) -> None:
+    sqlite = connection.connection.dbapi_connection
+    if not sqlite.in_transaction:
+        sqlite.execute("BEGIN")
 
 
 def add_user(session, password_hash, username, role, area_code, **extra) -> User:

@@ -244,7 +244,7 @@ def test_township_lists_both_villages_and_nothing_else(as_user, world, document)
 
 
 def test_household_list_searches_and_pages(as_user, world, monkeypatch):
-    monkeypatch.setattr("blueprints.api.PAGE_SIZE", 1)
+    monkeypatch.setattr("blueprints.api.households.PAGE_SIZE", 1)
     client = as_user("township")
     first, second = (client.get("/api/v1/households", query_string={"page": n}).get_json() for n in (1, 2))
     assert (len(first["items"]), first["has_more"], len(second["items"]), second["has_more"]) == (1, True, 1, False)

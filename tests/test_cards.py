@@ -17,7 +17,8 @@ import db
 from models import Area, AuditEvent, Card, CardScan, Household, Person
 from services.audit import Actor
 from services.cards import cards
-from services.cards.cards import CardError, live_card, new_token
+from services.cards.cards import live_card, new_token
+from services.errors import Conflict
 from tests.conftest import PASSWORD, POSTGRES_URL, TOWNSHIP, VILLAGE_A, login
 from tests.test_card_print import decode, png
 
@@ -265,7 +266,7 @@ def test_two_officers_reissuing_at_once_leave_one_live_card(app, card_world):
                 cards.reissue(second, actor, second.get(Household, card_world.household_a.id))
                 second.commit()
                 outcome.append("reissued")
-            except CardError as problem:
+            except Conflict as problem:
                 outcome.append(str(problem))
 
     with Session(engine) as first:

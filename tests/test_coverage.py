@@ -4,12 +4,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from werkzeug.exceptions import NotFound
 
 from models import Area, Campaign, Person
 from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.campaigns import coverage
+from services.campaigns import campaigns, coverage
+from services.errors import NotFound
 from services.visits.visits import record_visit
 from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household
 
@@ -40,7 +40,7 @@ def area(session, code):
 
 
 def test_window_runs_from_the_first_day_to_the_end_of_the_last_in_china_time(campaign):
-    start, end = coverage.window(campaign)
+    start, end = campaigns.window(campaign)
     assert start == datetime(2026, 2, 24, 16, 0, tzinfo=UTC)
     assert end == datetime(2026, 2, 28, 16, 0, tzinfo=UTC)
 
@@ -97,9 +97,9 @@ def test_an_area_outside_scope_is_404(session, world, campaign):
 
 
 def test_the_campaign_of_today_is_found(session, campaign):
-    assert coverage.active_campaign(session, date(2026, 2, 27)).id == campaign.id
-    assert coverage.active_campaign(session, date(2026, 3, 1)) is None
-    assert coverage.active_campaign(session, START + timedelta(days=0)).id == campaign.id
+    assert campaigns.active_campaign(session, date(2026, 2, 27)).id == campaign.id
+    assert campaigns.active_campaign(session, date(2026, 3, 1)) is None
+    assert campaigns.active_campaign(session, START + timedelta(days=0)).id == campaign.id
 
 
 def test_coverage_is_two_queries_whatever_the_size(app, session, world, campaign):

@@ -9,7 +9,7 @@ import pytest
 from models import Campaign, Household
 from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.campaigns.coverage import CHINA
+from services.clock import CHINA
 from services.visits.visits import record_visit
 from tests.conftest import TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, add_need, add_relief
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 from models import AuditEvent, Campaign
 from services.api.schemas import VisitIn
 from services.audit import Actor
-from services.campaigns.coverage import CHINA
+from services.clock import CHINA
 from services.visits.visits import record_visit
 from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, login
 

@@ -7,9 +7,12 @@ from sqlmodel import delete, func, select
 
 from models import Area, Campaign, Household, Person, User, Visit
 from services.audit import Actor
-from services.campaigns.coverage import CHINA, coverage, window
+from services.campaigns.campaigns import window
+from services.campaigns.coverage import coverage
+from services.clock import CHINA
 from services.demo import seed as demo
 from services.demo import visits as demo_visits
+from services.errors import Invalid
 
 CLI = Actor(user=None, ip="test")
 TODAY = date(2026, 3, 10)
@@ -144,7 +147,7 @@ def test_without_a_campaign_there_are_no_survey_visits(session):
 
 
 def test_seeding_visits_without_households_says_what_to_do_first(session):
-    with pytest.raises(demo.DemoError, match="请先"):
+    with pytest.raises(Invalid, match="请先"):
         demo_visits.seed_visits(session, CLI, visits=10, seed=1, campaign=None)
 
 

@@ -9,8 +9,10 @@ from sqlmodel import select
 from models import Area, AuditEvent, Person, TownshipFund
 from services.api.schemas import ReliefIn
 from services.audit import Actor
+from services.clock import china_year
+from services.errors import Invalid
 from services.relief.apply import create_application
-from services.relief.funds import FundError, FundIn, change_fund, china_year, parse_fund_form
+from services.relief.funds import FundIn, change_fund, parse_fund_form
 from services.relief.machine import Decision, NotAllowed, allowed_actions, decide
 from tests.conftest import OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, login
 
@@ -175,7 +177,7 @@ def test_bad_values_are_refused_with_a_plain_message_and_change_nothing(as_user,
 def test_reserve_may_be_zero():
     assert parse_fund_form({**FORM, "reserve_yuan": "0"}).reserve_fen == 0
     assert parse_fund_form({**FORM, "reserve_yuan": "0.00"}).reserve_fen == 0
-    with pytest.raises(FundError):
+    with pytest.raises(Invalid):
         parse_fund_form({**FORM, "reserve_yuan": "-0.5"})
 
 

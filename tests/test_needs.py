@@ -9,6 +9,7 @@ from sqlmodel import select
 from models import AuditEvent, Need
 from services.api.schemas import NeedIn, VisitIn
 from services.audit import Actor
+from services.errors import Invalid
 from services.visits import needs
 from services.visits.visits import record_visit
 from tests.conftest import login
@@ -214,12 +215,12 @@ def test_reopening_a_resolved_need_takes_a_reason(as_user, session, world, raise
 
 
 def test_the_same_status_again_is_refused(session, world, raised):
-    with pytest.raises(needs.NeedError, match="已经是"):
+    with pytest.raises(Invalid, match="已经是"):
         needs.change_status(session, Actor(world.township), raised["medical"], "open", "")
 
 
 def test_an_unknown_status_is_refused(session, world, raised):
-    with pytest.raises(needs.NeedError, match="请选择"):
+    with pytest.raises(Invalid, match="请选择"):
         needs.change_status(session, Actor(world.township), raised["medical"], "done", "")
 
 

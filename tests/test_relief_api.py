@@ -140,7 +140,8 @@ def test_bad_amount_is_refused_with_a_chinese_message_and_nothing_is_stored(
 def test_reason_off_the_list_and_a_person_of_another_household_are_refused(as_user, world, session, fund):
     client = as_user("township")
     response = client.post(RELIEF, json=relief_payload(world, reason="lottery"))
-    assert response.status_code == 400 and response.get_json()["message"] == "请选择救助原因"
+    assert response.status_code == 422  # the schema's enum refuses it, as the OpenAPI document says it will
+    assert {"field": "reason", "message": "救助原因的选项不对"} in response.get_json()["fields"]
     head_b = session.exec(select(Person).where(Person.household_id == world.household_b.id)).one()
     response = client.post(RELIEF, json=relief_payload(world, person_id=head_b.id))
     assert response.status_code == 400 and response.get_json()["message"] == "请选择这户家庭里的成员"
@@ -417,3 +418,28 @@ def test_openapi_describes_the_relief_operations(document):
     assert "multipart/form-data" in photos["requestBody"]["content"]
     actions = document["components"]["schemas"]["DecisionIn"]["properties"]["action"]["enum"]
     assert {"approve", "reject", "return", "forward", "pay"} <= set(actions)
+
+
+def schema_of(document: dict, name: str) -> dict:
+    return document["components"]["schemas"][name]
+
+
+def test_the_openapi_document_lists_the_reasons_payment_forms_and_actions_the_server_accepts(document):
+    from services.relief.rules import ACTIONS, PAYMENT_FORMS, REASONS
+
+    relief_in = schema_of(document, "ReliefIn")["properties"]
+    assert relief_in["reason"]["enum"] == list(REASONS)
+    assert relief_in["payment_form"]["enum"] == list(PAYMENT_FORMS)
+    decision = schema_of(document, "DecisionIn")["properties"]
+    assert decision["action"]["enum"] == list(ACTIONS)
+    assert {"enum": list(PAYMENT_FORMS), "type": "string"} in decision["payment_method"]["anyOf"]
+
+
+def test_a_client_built_only_from_the_openapi_document_raises_an_application(as_user, world, fund, document):
+    properties = schema_of(document, "ReliefIn")["properties"]
+    body = relief_payload(world, reason=properties["reason"]["enum"][-1])
+    body["payment_form"] = properties["payment_form"]["enum"][0]
+    response = as_user("assistant_a").post(RELIEF, json=body)
+    assert response.status_code == 201, response.get_json()
+    assert (response.get_json()["state"], response.get_json()["reason"]) == ("submitted", body["reason"])
+    assert_described(document, "post", RELIEF, 201, response.get_json())

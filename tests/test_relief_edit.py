@@ -8,8 +8,8 @@ from sqlmodel import Session
 from models import ReliefApplication
 from services.api.schemas import ReliefIn
 from services.audit import Actor
+from services.errors import Stale
 from services.relief.apply import create_application, update_application
-from services.relief.machine import StaleVersion
 
 
 def draft_payload(world, amount="600", **changes):
@@ -38,7 +38,7 @@ def test_two_edits_of_one_draft_from_the_same_version_cannot_both_land(app, sess
         second.commit()  # both officers have the page open at the same version; no transaction is held
         update_application(first, actor, mine, draft_payload(world, amount="700"), seen)
         first.commit()
-        with pytest.raises(StaleVersion):
+        with pytest.raises(Stale):
             update_application(second, actor, theirs, draft_payload(world, amount="800"), seen)
     session.expire_all()
     stored = session.get(ReliefApplication, application.id)

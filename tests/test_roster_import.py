@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from models import AuditEvent, Household, Person, PersonCategory
 from services.audit import Actor
+from services.errors import Conflict
 from services.roster import importer as roster
 from tests.conftest import COUNTY, TOWNSHIP, VILLAGE_A, add_household, login
 
@@ -135,7 +136,7 @@ def test_an_id_registered_between_preview_and_import_stops_the_whole_import(sess
     preview = roster.check_file(session, WHOLE_CITY, ROSTER, ROSTER.name)
     add_household(session, VILLAGE_A, "0001", "周德芳", "530902199205187769")  # a member row of the roster
     session.commit()
-    with pytest.raises(roster.RosterError, match="本次什么都没有导入"):
+    with pytest.raises(Conflict, match="本次什么都没有导入"):
         roster.apply(session, Actor(None, "test"), preview)
     assert count(session, Household) == 1 and count(session, Person) == 1
 

@@ -20,8 +20,9 @@ from services.api.schemas import VisitIn
 from services.audit import Actor
 from services.campaigns import statistics_xlsx
 from services.campaigns import stats as campaign_stats
-from services.campaigns.coverage import CHINA, Tally
+from services.campaigns.coverage import Tally
 from services.campaigns.stats import NEED_COLUMNS, TABLE_CATEGORIES, AreaStats, Statistics
+from services.clock import CHINA
 from services.registry.categories import CATEGORIES
 from services.visits.rules import NEED_TYPES
 from services.visits.visits import record_visit

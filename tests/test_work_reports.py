@@ -17,8 +17,8 @@ from services.api.schemas import VisitIn
 from services.audit import Actor
 from services.campaigns import stats as campaign_stats
 from services.campaigns import work_report
-from services.campaigns.coverage import CHINA
 from services.campaigns.work_report_draft import draft_basic_situation
+from services.clock import CHINA
 from services.visits.visits import record_visit
 from tests.conftest import COUNTY, OTHER_COUNTY, TOWNSHIP, add_user, login
 

@@ -5,37 +5,18 @@ import secrets
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Area, User, utcnow
 from services import audit
 from services.audit import Actor
+from services.errors import Invalid, NotFound
+from services.permissions import ROLES, assignable_roles, can, outranks
 from services.scope import LEVEL_OF_ROLE, area_level, is_in_scope, where_in_scope
 
-ROLES = {
-    "assistant": "村协理员",
-    "township": "乡镇经办员",
-    "county": "县（区）民政局",
-    "city": "市民政局",
-    "admin": "系统管理员",
-}
-ROLE_RANK = {"assistant": 1, "township": 2, "county": 3, "city": 4, "admin": 5}
-MANAGER_ROLES = ("county", "city", "admin")
 MIN_PASSWORD_LENGTH = 8
 WEAK_PASSWORDS = ("12345678", "password", "doudi-demo")
 TEMPORARY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read out over the phone
-
-
-class UserError(ValueError):
-    """A user-management request that cannot be carried out; str() is for the clerk.
-
-    `errors` maps form fields to messages so that a form can show each next to its field.
-    """
-
-    def __init__(self, message: str, field: str = "form", errors: dict[str, str] | None = None):
-        super().__init__(message)
-        self.errors = errors or {field: message}
 
 
 def hash_password(password: str) -> str:
@@ -60,34 +41,22 @@ DUMMY_HASH = hash_password(secrets.token_hex(8))
 def check_new_password(password: str, confirm: str, username: str) -> None:
     """Refuse passwords that are short, mismatched or equal to the username."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"新密码至少 {MIN_PASSWORD_LENGTH} 位")
+        raise Invalid(f"新密码至少 {MIN_PASSWORD_LENGTH} 位")
     if password != confirm:
-        raise UserError("两次输入的新密码不一致")
+        raise Invalid("两次输入的新密码不一致")
     if password == username or password in WEAK_PASSWORDS:
-        raise UserError("这个密码太容易被猜到，请换一个")
+        raise Invalid("这个密码太容易被猜到，请换一个")
 
 
 def change_password(session: Session, actor: Actor, user: User, current: str, new: str, confirm: str) -> None:
     """Change one's own password after checking the current one."""
     if not check_password_hash(user.password_hash, current):
-        raise UserError("当前密码不对")
+        raise Invalid("当前密码不对")
     check_new_password(new, confirm, user.username)
     user.password_hash = hash_password(new)
     user.must_change_password = False
     session.add(user)
     audit.record(session, actor, "user.password_changed", user)
-
-
-def can_manage_users(user: User) -> bool:
-    """Tell whether this user may open user management at all."""
-    return user.role in MANAGER_ROLES
-
-
-def assignable_roles(manager: User) -> list[str]:
-    """Return the roles a manager may give: never above their own."""
-    if not can_manage_users(manager):
-        return []
-    return [role for role, rank in ROLE_RANK.items() if rank <= ROLE_RANK[manager.role]]
 
 
 def users_in_scope(manager: User):
@@ -106,18 +75,12 @@ def search_users(manager: User, *, q: str = "", role: str = ""):
     return query
 
 
-def list_page(session: Session, query, *, offset: int, limit: int) -> tuple[list[User], bool]:
-    """Run a user query for one page; tell whether more rows follow."""
-    rows = list(session.exec(query.offset(offset).limit(limit + 1)))
-    return rows[:limit], len(rows) > limit
-
-
 def get_user_for(session: Session, manager: User, user_id: int) -> User:
     """Return a user the manager may manage, or raise 404."""
     user = session.get(User, user_id)
-    if user is None or not can_manage_users(manager) or not is_in_scope(manager, user.area_code):
+    if user is None or not can(manager, "users.manage") or not is_in_scope(manager, user.area_code):
         raise NotFound()
-    if ROLE_RANK[user.role] > ROLE_RANK[manager.role]:
+    if outranks(user, manager):
         raise NotFound()
     return user
 
@@ -125,10 +88,10 @@ def get_user_for(session: Session, manager: User, user_id: int) -> User:
 def check_role_and_area(session: Session, manager: User, role: str, area_code: str) -> Area:
     """Check that the manager may give this role in this area, and that they fit together."""
     if role not in assignable_roles(manager):
-        raise UserError("您不能创建这个角色的账号", "role")
+        raise Invalid({"role": "您不能创建这个角色的账号"})
     area = session.get(Area, area_code) if area_code else None
     if area is None or not is_in_scope(manager, area_code):
-        raise UserError("所选地区不在您的辖区内", "area_code")
+        raise Invalid({"area_code": "所选地区不在您的辖区内"})
     check_role_fits_area(role, area_code)
     return area
 
@@ -136,9 +99,9 @@ def check_role_and_area(session: Session, manager: User, role: str, area_code: s
 def check_role_fits_area(role: str, area_code: str) -> None:
     """Check that a role sits at its own level: assistants in villages, county officers in counties …"""
     if role not in ROLES:
-        raise UserError("请选择角色", "role")
+        raise Invalid({"role": "请选择角色"})
     if area_level(area_code) != LEVEL_OF_ROLE[role]:
-        raise UserError(f"{ROLES[role]}应设在{_level_word(LEVEL_OF_ROLE[role])}一级", "area_code")
+        raise Invalid({"area_code": f"{ROLES[role]}应设在{_level_word(LEVEL_OF_ROLE[role])}一级"})
 
 
 def _level_word(level: int) -> str:
@@ -168,7 +131,7 @@ def create_user(
         password=password,
     )
     if errors:
-        raise UserError("；".join(errors.values()), errors=errors)
+        raise Invalid(errors)
     user = User(
         username=username,
         display_name=display_name.strip(),
@@ -178,12 +141,11 @@ def create_user(
         password_hash=hash_password(password),
         must_change_password=True,
     )
-    session.add(user)
     try:
-        session.flush()
+        with session.begin_nested():  # undoes only this insert, never the caller's other work
+            session.add(user)
     except IntegrityError:  # two managers picked the same username at the same moment
-        session.rollback()
-        raise UserError("这个用户名已被使用", "username") from None
+        raise Invalid({"username": "这个用户名已被使用"}) from None
     audit.record(session, actor, "user.created", user, role=role, area_code=area_code)
     return user
 
@@ -211,7 +173,7 @@ def new_user_errors(
             check_role_and_area(session, manager, role, area_code)
         else:  # the command line may create anywhere, but the level rule still holds
             check_role_fits_area(role, area_code)
-    except UserError as problem:
+    except Invalid as problem:
         errors.update(problem.errors)
     if len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = f"初始密码至少 {MIN_PASSWORD_LENGTH} 位"
@@ -228,7 +190,7 @@ def temporary_password() -> str:
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
     """Activate or deactivate an account (never one's own)."""
     if actor.user is not None and user.id == actor.user.id:
-        raise UserError("不能停用自己的账号")
+        raise Invalid("不能停用自己的账号")
     user.active = active
     session.add(user)
     audit.record(session, actor, "user.activated" if active else "user.deactivated", user)
@@ -237,7 +199,7 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> None
 def reset_password(session: Session, actor: Actor, user: User) -> str:
     """Give the account a temporary password it must change at next login; return it."""
     if actor.user is not None and user.id == actor.user.id:
-        raise UserError("自己的密码请在“我的 — 修改密码”里修改")
+        raise Invalid("自己的密码请在“我的 — 修改密码”里修改")
     temporary = temporary_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True

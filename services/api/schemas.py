@@ -1,11 +1,14 @@
 """Pydantic schemas the JSON API validates with; the OpenAPI description is generated from them."""
 
+import hashlib
+import json
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from services.relief.rules import ACTIONS, PAYMENT_FORMS, REASONS
 from services.visits.rules import CHANGES, CHECKLIST, KINDS, NEED_TYPES, RISKS, SELF_CHECKS
 
 Kind = Literal[tuple(KINDS)]
@@ -14,6 +17,10 @@ ChecklistKey = Literal[tuple(CHECKLIST)]
 SelfCheckKey = Literal[tuple(SELF_CHECKS)]
 Change = Literal[tuple(CHANGES)]
 NeedType = Literal[tuple(k for k in NEED_TYPES if k != "review")]
+# relief: the codes services/relief/rules.py owns, so the OpenAPI enums can never drift from what is accepted
+Reason = Literal[tuple(REASONS)]
+PaymentForm = Literal[tuple(PAYMENT_FORMS)]
+ReliefAction = Literal[tuple(ACTIONS)]
 
 
 class Strict(BaseModel):
@@ -290,10 +297,10 @@ class ReliefIn(Strict):
     uuid: UUID
     household_id: int
     person_id: int
-    reason: str = Field(min_length=1, max_length=32)
+    reason: Reason = Field(description="救助原因：" + "、".join(f"{code} {label}" for code, label in REASONS.items()))
     circumstances: str = Field(min_length=1, max_length=2000)
     amount_yuan: str = Field(min_length=1, max_length=20)
-    payment_form: Literal["card", "cash", "kind"]
+    payment_form: PaymentForm
     urgent: bool = False
     need_id: int | None = None
     submit: bool = True  # False keeps it as a draft the assistant can finish later
@@ -302,11 +309,11 @@ class ReliefIn(Strict):
 class DecisionIn(Strict):
     """An officer's decision on an application, naming the version they saw."""
 
-    action: Literal["submit", "approve", "reject", "return", "forward", "pay", "complete_paperwork"]
+    action: ReliefAction
     version: int
     amount_yuan: str | None = Field(default=None, max_length=20)
     comment: str | None = Field(default=None, max_length=500)
-    payment_method: Literal["card", "cash", "kind"] | None = None
+    payment_method: PaymentForm | None = None
     payment_reference: str | None = Field(default=None, max_length=64)
 
 
@@ -380,3 +387,9 @@ class CoverageOut(CoverageCounts):
 
     campaign_id: int
     children: list[CoverageCounts]
+
+
+def fingerprint(payload: BaseModel) -> str:
+    """Return a hash of what was submitted, to tell a replay (same id, same content) from a clash."""
+    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

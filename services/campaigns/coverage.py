@@ -1,17 +1,16 @@
 """Campaign coverage (不漏一户一人): households and persons due and visited, per child area, in set-based SQL."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from sqlalchemy import case, func
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import Area, Campaign, Household, Person, User, Visit
+from services.campaigns.campaigns import window
+from services.errors import NotFound
 from services.registry.areas import area_names
 from services.scope import is_in_scope, where_in_scope, where_under
 
-CHINA = timezone(timedelta(hours=8))
 CHILD_PREFIX = {1: 6, 2: 9, 3: 12, 4: 12}  # city → counties, county → townships, township → villages
 
 
@@ -62,13 +61,6 @@ class Coverage:
 
     total: Tally
     children: list[Tally] = field(default_factory=list)
-
-
-def window(campaign: Campaign) -> tuple[datetime, datetime]:
-    """Return the campaign's window in UTC: from its first day 00:00 to after its last day, China time."""
-    start = datetime.combine(campaign.start_date, time(), CHINA)
-    end = datetime.combine(campaign.end_date + timedelta(days=1), time(), CHINA)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def _visited_households(campaign: Campaign):
@@ -188,10 +180,3 @@ def missing_households(user: User, campaign: Campaign, area: Area):
         .where(*household_filter(user, area), ~_own_survey_visit(campaign))
         .order_by(Household.area_code, Household.household_no)
     )
-
-
-def active_campaign(session: Session, today: date | None = None) -> Campaign | None:
-    """Return the campaign whose window holds today (China time), if any."""
-    today = today or datetime.now(CHINA).date()
-    query = select(Campaign).where(Campaign.start_date <= today, Campaign.end_date >= today)
-    return session.exec(query.order_by(Campaign.start_date.desc())).first()

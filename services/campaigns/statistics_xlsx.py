@@ -6,7 +6,7 @@ across their columns. Every page repeats the headers and holds ROWS_PER_PAGE row
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from io import BytesIO
 
 from openpyxl import Workbook
@@ -16,8 +16,8 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from services.campaigns.coverage import CHINA
 from services.campaigns.stats import NEED_COLUMNS, TABLE_CATEGORIES, AreaStats, Statistics
+from services.clock import CHINA, china_time
 from services.registry.categories import CATEGORIES
 from services.visits.rules import NEED_TYPES
 
@@ -110,7 +110,7 @@ def subtitle(stats: Statistics, made_at: datetime) -> str:
     """Return the line under the title: campaign, its window, the area and when the table was made."""
     campaign = stats.campaign
     window = f"{_day(campaign.start_date)}至{_day(campaign.end_date)}"
-    local = (made_at if made_at.tzinfo else made_at.replace(tzinfo=UTC)).astimezone(CHINA)  # stored naive, in UTC
+    local = china_time(made_at)
     made = f"{_day(local)} {local:%H:%M}"
     return f"专项：{campaign.name}（{window}）    地区：{stats.area.name}    制表时间：{made}"
 

@@ -10,7 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import Area, Campaign, Household, Need, Person, PersonCategory, ReliefApplication, User
-from services.campaigns.coverage import Tally, child_prefix, coverage, household_filter, visited_case, window
+from services.campaigns.campaigns import window
+from services.campaigns.coverage import Tally, child_prefix, coverage, household_filter, visited_case
 from services.registry.areas import area_names
 from services.registry.categories import CATEGORIES
 from services.scope import where_in_scope, where_under

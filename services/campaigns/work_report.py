@@ -11,15 +11,17 @@ from datetime import UTC, date, datetime
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from werkzeug.exceptions import Forbidden, NotFound
 
 from models import Area, Campaign, User, WorkReport, utcnow
 from services import audit
 from services.audit import Actor
 from services.campaigns import report_docx
-from services.campaigns.coverage import CHINA, Tally
+from services.campaigns.coverage import Tally
 from services.campaigns.stats import AreaStats, Statistics, statistics
 from services.campaigns.work_report_draft import chinese_date, draft_basic_situation
+from services.clock import CHINA, china_date, china_time, today_in_china
+from services.errors import Conflict, Invalid, NotAllowed, NotFound, Stale
+from services.permissions import can, require
 from services.scope import is_in_scope, where_in_scope
 
 PARTS = {
@@ -29,33 +31,14 @@ PARTS = {
     "suggestions": "下步工作建议",
 }
 MAX_PART = 20_000  # characters per part: a long report is a few thousand
-WRITERS = ("county",)
-READERS = ("county", "city", "admin")
-RETURNERS = ("city", "admin")
 STALE = "已被他人修改，请刷新后再改"
 TIMING = {"on_time": "按时", "late": "逾期", "overdue": "逾期未报", "pending": "未报送"}
 
 
-class WorkReportError(ValueError):
-    """A change that is not allowed or not valid; str() says why, for the officer."""
-
-
-class StaleVersion(WorkReportError):
-    """Someone else changed the report first."""
-
-
-class PartsInvalid(WorkReportError):
-    """Some parts are missing or too long: `errors` maps each field to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
-
-
 def check_county(session: Session, user: User, area_code: str) -> Area:
     """Return the county if the user may read its report: 403 for villages and townships, 404 out of scope."""
-    if user.role not in READERS:
-        raise Forbidden()
+    if not can(user, "work_report.read"):
+        raise NotAllowed()
     area = session.get(Area, area_code)
     if area is None or area.level != 2 or not is_in_scope(user, area_code):
         raise NotFound()
@@ -70,13 +53,13 @@ def find(session: Session, campaign: Campaign, area: Area) -> WorkReport | None:
 
 def can_edit(user: User, report: WorkReport | None) -> bool:
     """Tell whether the user may change the four parts now (a county officer, until the report is submitted)."""
-    return user.role in WRITERS and (report is None or report.report_submitted_at is None)
+    return can(user, "work_report.write") and (report is None or report.report_submitted_at is None)
 
 
 def can_return(user: User, report: WorkReport | None) -> bool:
     """Tell whether the user may send the report (or the table alone) back to the county."""
     sent = report is not None and (report.report_submitted_at is not None or report.statistics_submitted_at is not None)
-    return user.role in RETURNERS and sent
+    return can(user, "work_report.return") and sent
 
 
 def check_parts(parts: dict[str, str], required: bool) -> dict[str, str]:
@@ -100,7 +83,7 @@ def save(session: Session, actor: Actor, campaign: Campaign, area: Area, parts: 
     """Save the four parts as a draft (the caller commits, or rolls back on an error)."""
     errors = check_parts(parts, required=False)
     if errors:
-        raise PartsInvalid(errors)
+        raise Invalid(errors)
     report = _write(session, actor, campaign, area, version, dict(parts))
     audit.record(session, actor, "work_report.saved", report, campaign=campaign.id, area=area.code)
     return report
@@ -112,10 +95,10 @@ def send_statistics(
     """Send the statistics table (附表), keeping its rows as they are now; save the parts as typed too."""
     errors = check_parts(parts, required=False)
     if errors:
-        raise PartsInvalid(errors)
+        raise Invalid(errors)
     report = find(session, campaign, area)
     if report is not None and report.statistics_submitted_at is not None and report.version == version:
-        raise WorkReportError("统计表已报送，不能重复报送")
+        raise Conflict("统计表已报送，不能重复报送")
     values = {**parts, **_statistics_values(session, actor.user, campaign, area)}
     report = _write(session, actor, campaign, area, version, values)
     audit.record(session, actor, "work_report.statistics_sent", report, campaign=campaign.id, area=area.code)
@@ -126,7 +109,7 @@ def submit(session: Session, actor: Actor, campaign: Campaign, area: Area, parts
     """Submit the report with all four parts; send the statistics table too if it has not been sent."""
     errors = check_parts(parts, required=True)
     if errors:
-        raise PartsInvalid(errors)
+        raise Invalid(errors)
     report = find(session, campaign, area)
     values = {**parts, "report_submitted_at": utcnow(), "report_submitted_by_id": actor.user.id}
     if report is None or report.statistics_submitted_at is None:
@@ -138,15 +121,14 @@ def submit(session: Session, actor: Actor, campaign: Campaign, area: Area, parts
 
 def return_report(session: Session, actor: Actor, report: WorkReport, version: int, reason: str, table: bool):
     """Send a submitted report back to the county with a reason; with `table`, the statistics table too."""
-    if actor.user.role not in RETURNERS:
-        raise Forbidden()
+    require(actor.user, "work_report.return")
     reason = (reason or "").strip()
     if report.version != version:
-        raise StaleVersion(STALE)
+        raise Stale(STALE)
     if report.report_submitted_at is None and not (table and report.statistics_submitted_at):
-        raise WorkReportError("报告尚未提交，不能退回")
+        raise Conflict("报告尚未提交，不能退回")
     if not reason or len(reason) > 500:
-        raise PartsInvalid({"reason": "请写明退回的原因（500 字以内）"})
+        raise Invalid({"reason": "请写明退回的原因（500 字以内）"})
     values = {"report_submitted_at": None, "report_submitted_by_id": None}
     if table:
         values.update(statistics_submitted_at=None, statistics_submitted_by_id=None, statistics_snapshot=None)
@@ -167,25 +149,24 @@ def _statistics_values(session: Session, user: User, campaign: Campaign, area: A
 
 def _write(session: Session, actor: Actor, campaign: Campaign, area: Area, version: int, values: dict) -> WorkReport:
     """Create the report (version 0 means the writer saw none) or change it if still at `version`."""
-    if actor.user.role not in WRITERS or not is_in_scope(actor.user, area.code):
-        raise Forbidden()
+    if not can(actor.user, "work_report.write") or not is_in_scope(actor.user, area.code):
+        raise NotAllowed()
     report = find(session, campaign, area)
     if report is None:
         if version != 0:
-            raise StaleVersion(STALE)
+            raise Stale(STALE)
         user_id = actor.user.id
         report = WorkReport(
             campaign_id=campaign.id, area_code=area.code, created_by_id=user_id, updated_by_id=user_id, **values
         )
-        session.add(report)
         try:
-            session.flush()
+            with session.begin_nested():  # undoes only this insert
+                session.add(report)
         except IntegrityError:  # another officer of the county saved the first draft at the same moment: theirs stands
-            session.rollback()
-            raise StaleVersion(STALE) from None
+            raise Stale(STALE) from None
         return report
     if report.version == version and report.report_submitted_at is not None:
-        raise WorkReportError("报告已提交，不能再修改；如需修改，请联系市民政局退回")
+        raise Conflict("报告已提交，不能再修改；如需修改，请联系市民政局退回")
     _update(session, actor.user, report, version, values)
     return report
 
@@ -198,7 +179,7 @@ def _update(session: Session, user: User, report: WorkReport, version: int, valu
         .values(**values, version=version + 1, updated_at=utcnow(), updated_by_id=user.id)
     )
     if result.rowcount != 1:
-        raise StaleVersion(STALE)
+        raise Stale(STALE)
     session.refresh(report)
 
 
@@ -229,18 +210,6 @@ def _area_stats(data: dict) -> AreaStats:
     return AreaStats(tally, **{key: value for key, value in data.items() if key in names})
 
 
-def china_time(moment: datetime) -> datetime:
-    """Return a stored (UTC) time in China time."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CHINA)
-
-
-def china_date(moment: datetime) -> date:
-    """Return the date in China of a stored (UTC) time."""
-    return china_time(moment).date()
-
-
 def timing(submitted_at: datetime | None, due: date | None, today: date) -> str:
     """Return on_time / late (after the due date, China time) / overdue (not sent, due date passed) / pending."""
     if submitted_at is not None:
@@ -265,7 +234,7 @@ class CountyRow:
 
 def county_rows(session: Session, user: User, campaign: Campaign, today: date | None = None) -> list[CountyRow]:
     """Return every county in the user's scope with its report's standing for the campaign."""
-    today = today or datetime.now(CHINA).date()
+    today = today or today_in_china()
     counties = session.exec(select(Area).where(Area.level == 2, where_in_scope(user, Area.code)).order_by(Area.code))
     reports = {r.area_code: r for r in session.exec(select(WorkReport).where(WorkReport.campaign_id == campaign.id))}
     rows = []

@@ -3,6 +3,7 @@
 from datetime import date
 
 from services.campaigns.stats import NEED_COLUMNS, TABLE_CATEGORIES, AreaStats, Statistics
+from services.money import yuan
 from services.registry.categories import label as category_label
 from services.visits.rules import NEED_TYPES
 
@@ -15,11 +16,6 @@ def chinese_date(day: date, with_year: bool = True) -> str:
 def window_text(start: date, end: date) -> str:
     """Write a campaign window: 2026年2月25日至2月29日 (the year once when both days share it)."""
     return f"{chinese_date(start)}至{chinese_date(end, with_year=end.year != start.year)}"
-
-
-def yuan_text(fen: int) -> str:
-    """Write an amount in 元 without needless decimals: 120000 → 1200, 120050 → 1200.50."""
-    return f"{fen // 100}" if fen % 100 == 0 else f"{fen // 100}.{fen % 100:02d}"
 
 
 def percent(part: int, whole: int) -> str:
@@ -83,7 +79,8 @@ def _problems(total: AreaStats) -> str:
 def _relief_and_care(total: AreaStats) -> str:
     tally = total.tally
     if total.relief_count:
-        text = f"期间共实施临时救助{total.relief_count}人次，金额{yuan_text(total.relief_fen)}元。"
+        amount = yuan(total.relief_fen, grouped=False, short=True)
+        text = f"期间共实施临时救助{total.relief_count}人次，金额{amount}元。"
     else:
         text = "期间未实施临时救助。"
     text += f"已签订三方委托照料服务协议{tally.care_agreements}户"

@@ -10,12 +10,11 @@ from sqlmodel import Session, select
 from models import Area, Card, CardScan, Household, Person, PrintBatch, PrintBatchItem, User, utcnow
 from services import audit
 from services.audit import Actor
+from services.errors import Conflict, Invalid
 from services.registry.areas import hotline_for
 from services.scope import is_in_scope, where_in_scope
 
 TOKEN_BYTES = 32  # 256 random bits; URL-safe base64 makes 43 characters
-REISSUE_ROLES = ("township", "county", "city", "admin")
-PRINT_ROLES = ("township", "county", "city", "admin")
 
 
 def new_token() -> str:
@@ -68,30 +67,25 @@ def card_by_token(session: Session, token: str) -> Card | None:
 def reissue(session: Session, actor: Actor, household: Household) -> Card:
     """Revoke the household's card and issue a new one; the old QR stops working at once."""
     old = live_card(session, household.id)
-    if old is not None:
-        old.revoked_at = utcnow()
-        session.add(old)
-        session.flush()  # the one-live-card index must see the old card revoked first
     card = Card(household_id=household.id, token=new_token())
-    session.add(card)
     try:
-        session.flush()
+        with session.begin_nested():  # a clash undoes the revocation too, and nothing else of the caller's
+            if old is not None:
+                old.revoked_at = utcnow()
+                session.add(old)
+                session.flush()  # the one-live-card index must see the old card revoked first
+            session.add(card)
     except IntegrityError:  # another officer reissued this card at the same moment
-        session.rollback()
-        raise CardError("这张卡刚刚已被别人补办，请刷新页面查看") from None
+        raise Conflict("这张卡刚刚已被别人补办，请刷新页面查看") from None
     audit.record(session, actor, "card.reissued", household, old_card=old.id if old else None, new_card=card.id)
     return card
-
-
-class CardError(ValueError):
-    """A card action that cannot be done; str() is for the clerk."""
 
 
 def confirm_delivery(session: Session, actor: Actor, household: Household) -> Card:
     """Record that the household now holds its live card."""
     card = live_card(session, household.id)
     if card is None:
-        raise CardError("这户还没有服务卡")
+        raise Invalid("这户还没有服务卡")
     if card.delivered_at is None:
         card.delivered_at = utcnow()
         card.delivered_by_id = actor.user.id

@@ -8,12 +8,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from services.errors import Invalid
 from services.registry import idnumber
-
-
-class DemoError(ValueError):
-    """Demo data that cannot be made; str() says why in plain words."""
-
 
 REFERENCE_DATE = date(2025, 12, 31)  # ages count from a fixed day, not today, so a seed never drifts
 # Common surnames weighted by repetition, with the ones often met around Lincang (罕 岩 俸 字 鲁 段 玉 …).
@@ -264,7 +260,7 @@ def make_id_number(rng: random.Random, county: str, member: Member, used: set[st
         if number not in used:
             used.add(number)
             return number
-    raise DemoError("无法再生成不重复的身份证号")
+    raise Invalid("无法再生成不重复的身份证号")
 
 
 def make_phone(rng: random.Random) -> str:

@@ -13,10 +13,12 @@ from sqlmodel import Session, select
 
 from models import Area, Household, Person, PersonCategory, User, utcnow
 from services import audit
-from services.accounts.users import MIN_PASSWORD_LENGTH, ROLES, hash_password
+from services.accounts.users import MIN_PASSWORD_LENGTH, hash_password
 from services.audit import Actor
 from services.cards.cards import issue_cards_bulk
-from services.demo.people import DemoError, HouseholdPlan, forced_profile, make_id_number, make_phone, plan_household
+from services.demo.people import HouseholdPlan, forced_profile, make_id_number, make_phone, plan_household
+from services.errors import Invalid
+from services.permissions import ROLES
 
 DEMO_PASSWORD = "doudi-demo"
 BATCH_HOUSEHOLDS = 2000  # one transaction per batch: memory stays flat and a failure loses little
@@ -126,7 +128,7 @@ def _villages(session: Session, accounts: dict[str, User]) -> list[_Village]:
     names = dict(session.exec(select(Area.code, Area.name)).all())
     villages = list(session.exec(select(Area).where(Area.level == 4).order_by(Area.code)))
     if not villages:
-        raise DemoError("还没有村（社区）一级的区划，请先导入区划再生成演示数据")
+        raise Invalid("还没有村（社区）一级的区划，请先导入区划再生成演示数据")
     helpers = {u.area_code: u.id for u in accounts.values() if u.role == "assistant"}
     highest: dict[str, int] = {}
     for code, number in session.exec(select(Household.area_code, Household.household_no)):
@@ -217,9 +219,9 @@ def seed_demo(
 ) -> SeedResult:
     """Create or refresh the demo accounts and add `households` synthetic households."""
     if households < 0:
-        raise DemoError("户数不能为负数")
+        raise Invalid("户数不能为负数")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DemoError(f"演示账号的密码至少 {MIN_PASSWORD_LENGTH} 位")
+        raise Invalid(f"演示账号的密码至少 {MIN_PASSWORD_LENGTH} 位")
     started = time.perf_counter()
     accounts = ensure_accounts(session, password)
     ensure_hotlines(session)

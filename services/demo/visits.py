@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 from models import Campaign, Household, User, Visit
 from services import audit
 from services.audit import Actor
-from services.campaigns.coverage import CHINA
-from services.demo.people import DemoError
+from services.clock import CHINA
 from services.demo.seed import DEMO_ACCOUNTS, _advance_sequence, _max_id
+from services.errors import Invalid
 
 CAMPAIGN_NAME = "2026年困难群众排查回访"
 CAMPAIGN_DAYS = 10  # the demo campaign's window: the last ten days up to today
@@ -86,7 +86,7 @@ def _fallback_visitor(session: Session, preferred: tuple[str, ...] = ()) -> int:
     for name in names:
         if name in found:
             return found[name]
-    raise DemoError("还没有演示账号，请先运行 seed-demo 生成演示数据")
+    raise Invalid("还没有演示账号，请先运行 seed-demo 生成演示数据")
 
 
 def _targets(session: Session) -> list[_Target]:
@@ -199,12 +199,12 @@ def seed_visits(
 ) -> VisitSeedResult:
     """Add `visits` synthetic visits to the active households; a third are survey visits in the campaign window."""
     if visits < 0:
-        raise DemoError("走访次数不能为负数")
+        raise Invalid("走访次数不能为负数")
     started = time.perf_counter()
     today = today or china_today()
     targets = _targets(session)
     if visits and not targets:
-        raise DemoError("还没有在册的户，请先用 --households 生成演示户")
+        raise Invalid("还没有在册的户，请先用 --households 生成演示户")
     rng = random.Random(seed)  # never the global random: the same seed must give the same visits
     routine_days = _days(today - timedelta(days=ROUTINE_DAYS), today - timedelta(days=1))
     survey_days = _survey_days(campaign, today) if campaign is not None else []

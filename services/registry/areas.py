@@ -5,20 +5,16 @@ from pathlib import Path
 
 from sqlalchemy import func
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import Area
 from services import audit
 from services.audit import Actor
+from services.errors import Invalid, NotFound
+from services.permissions import can
 from services.scope import PREFIX_LENGTH, area_level, code_range, is_in_scope, where_in_scope
 
 LINCANG_CSV = Path(__file__).resolve().parents[2] / "data" / "areas_lincang.csv"
 LEVEL_NAMES = {1: "市", 2: "县（区）", 3: "乡镇（街道）", 4: "村（社区）"}
-HOTLINE_ROLES = ("township", "county", "city", "admin")
-
-
-class AreaImportError(ValueError):
-    """A row of an area list that cannot be loaded."""
 
 
 def read_area_csv(path) -> list[dict]:
@@ -32,7 +28,7 @@ def read_area_csv(path) -> list[dict]:
             name = row[1].strip() if len(row) > 1 else ""
             parent = row[2].strip().ljust(12, "0") if len(row) > 2 and row[2].strip() else None
             if len(code) != 12 or not name:
-                raise AreaImportError(f"第 {line_no} 行：区划代码应为 12 位数字并有名称")
+                raise Invalid(f"第 {line_no} 行：区划代码应为 12 位数字并有名称")
             rows.append({"code": code, "name": name, "parent_code": parent})
     return rows
 
@@ -45,7 +41,7 @@ def import_areas(session: Session, rows: list[dict]) -> tuple[int, int]:
         area = existing.get(row["code"])
         if area is None:
             if row["parent_code"] and row["parent_code"] not in existing:
-                raise AreaImportError(f"{row['code']} {row['name']} 的上级 {row['parent_code']} 不存在")
+                raise Invalid(f"{row['code']} {row['name']} 的上级 {row['parent_code']} 不存在")
             area = Area(
                 code=row["code"], name=row["name"], level=area_level(row["code"]), parent_code=row["parent_code"]
             )
@@ -131,21 +127,16 @@ def editable_hotline_areas(user):
     return query.order_by(Area.code)
 
 
-def can_edit_hotlines(user) -> bool:
-    """Tell whether this user's role keeps township and county hotlines."""
-    return user.role in HOTLINE_ROLES
-
-
 def get_hotline_area_for(session: Session, user, code: str) -> Area:
     """Return a township or county whose hotline the user may edit, or raise 404."""
     area = session.get(Area, code)
-    if area is None or area.level not in (2, 3) or not can_edit_hotlines(user) or not is_in_scope(user, code):
+    if area is None or area.level not in (2, 3) or not can(user, "hotlines.edit") or not is_in_scope(user, code):
         raise NotFound()
     return area
 
 
 def change_hotline(session: Session, actor: Actor, area: Area, hotline: str) -> None:
-    """Set an area's hotline and audit the old and new number (ValueError if it is not a phone number)."""
+    """Set an area's hotline and audit the old and new number (Invalid if it is not a phone number)."""
     old = area.hotline
     set_hotline(area, hotline)
     if area.hotline != old:
@@ -158,7 +149,7 @@ def set_hotline(area: Area, hotline: str) -> None:
     cleaned = hotline.strip()
     allowed = set("0123456789-+ ")
     if cleaned and (not set(cleaned) <= allowed or len(cleaned) > 32 or len(cleaned) < 5):
-        raise ValueError("电话号码只能包含数字、空格和“-”，例如 0883-2122345")
+        raise Invalid({"hotline": "电话号码只能包含数字、空格和“-”，例如 0883-2122345"})
     area.hotline = cleaned or None
 
 

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import Area, Household, Person, PersonCategory, User, utcnow
 from services import audit
 from services.audit import Actor
 from services.cards.cards import issue_card, undelivered
+from services.errors import Invalid, NotFound
+from services.paging import page_of
+from services.permissions import require
 from services.registry.categories import CATEGORIES
 from services.registry.phones import PHONE_MESSAGE, is_phone_number
 from services.scope import is_in_scope, where_in_scope, where_under
@@ -23,14 +25,6 @@ FLAGS = {"care_agreement": "已签订照料协议", "wants_institutional_care": 
 EXIT_REASONS = ("收入提高，不再符合条件", "户内人员全部死亡", "迁出本地", "转入集中供养机构", "其他")
 
 
-class RegistryError(ValueError):
-    """A registry change that cannot be made; `errors` maps field names to plain messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
-
-
 # ---- reading -------------------------------------------------------------------------------
 
 
@@ -39,11 +33,17 @@ def households_in_scope(user: User):
     return select(Household).where(where_in_scope(user, Household.area_code))
 
 
-def get_household_for(session: Session, user: User, household_id: int) -> Household:
-    """Return the household if it lies in the user's scope; otherwise 404, whether it exists or not."""
+def get_household_for(session: Session, user: User, household_id: int, capability: str | None = None) -> Household:
+    """Return the household if it lies in the user's scope (else 404, whether it exists or not).
+
+    With a capability, a user in scope who lacks it is refused (403): scope first, so a 403 never
+    tells someone outside the area that the household exists.
+    """
     household = session.get(Household, household_id)
     if household is None or not is_in_scope(user, household.area_code):
         raise NotFound()
+    if capability is not None:
+        require(user, capability, household)
     return household
 
 
@@ -53,6 +53,22 @@ def get_person_for(session: Session, user: User, person_id: int) -> tuple[Househ
     if person is None:
         raise NotFound()
     return get_household_for(session, user, person.household_id), person
+
+
+def assistant_of(session: Session, household: Household) -> User | None:
+    """Return the household's assistant, if one is assigned."""
+    return session.get(User, household.assistant_id) if household.assistant_id else None
+
+
+def is_active(household: Household) -> bool:
+    """Tell whether the household is on the register: only then does it take new visits and applications."""
+    return household.status == "active"
+
+
+def check_active(household: Household, work: str) -> None:
+    """Refuse new work (a visit, an application) for a household that has left the register."""
+    if not is_active(household):
+        raise Invalid(f"这户已退出在册，不能再{work}")
 
 
 def search_households(
@@ -139,9 +155,7 @@ class HouseholdRow:
 
 def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list[HouseholdRow], bool]:
     """Run a household query for one page and fetch heads, counts and categories in bulk."""
-    households = list(session.exec(query.offset(offset).limit(limit + 1)))
-    has_more = len(households) > limit
-    households = households[:limit]
+    households, has_more = page_of(session, query, offset=offset, limit=limit)
     ids = [h.id for h in households]
     if not ids:
         return [], False
@@ -215,7 +229,7 @@ def _flag(form: Mapping, name: str) -> bool:
 
 
 def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
-    """Validate the household fields of a form; raise RegistryError listing what is wrong."""
+    """Validate the household fields of a form; raise Invalid listing what is wrong."""
     errors = {}
     area_code = str(form.get("area_code", "")).strip()
     area = session.get(Area, area_code) if area_code else None
@@ -237,7 +251,7 @@ def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
         if assistant is None or assistant.role != "assistant" or assistant.area_code != area_code:
             errors["assistant_id"] = "请选择本村的协理员"
     if errors:
-        raise RegistryError(errors)
+        raise Invalid(errors)
     return {
         "area_code": area_code,
         "kind": kind,
@@ -269,7 +283,7 @@ def add_household(session: Session, actor: Actor, data: dict) -> Household:
         issue_card(session, household)
         audit.record(session, actor, "household.created", household, area_code=household.area_code)
         return household
-    raise RegistryError({"household_no": "户编号冲突，请重试"})
+    raise Invalid({"household_no": "户编号冲突，请重试"})
 
 
 def update_household(session: Session, actor: Actor, household: Household, data: dict) -> None:
@@ -286,11 +300,11 @@ def update_household(session: Session, actor: Actor, household: Household, data:
 def exit_household(session: Session, actor: Actor, household: Household, reason: str, note: str = "") -> None:
     """Mark a household as exited with a reason; nothing is ever deleted."""
     if household.status == "exited":
-        raise RegistryError({"reason": "这户已经退出"})
+        raise Invalid({"reason": "这户已经退出"})
     if reason not in EXIT_REASONS:
-        raise RegistryError({"reason": "请选择退出原因"})
+        raise Invalid({"reason": "请选择退出原因"})
     if reason == "其他" and not note.strip():
-        raise RegistryError({"note": "选择“其他”时请写明原因"})
+        raise Invalid({"note": "选择“其他”时请写明原因"})
     household.status = "exited"
     household.exit_reason = reason if reason != "其他" else f"其他：{note.strip()[:180]}"
     household.exited_at = household.updated_at = utcnow()

@@ -7,12 +7,14 @@ from datetime import date
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
+from services.errors import Invalid
 
-class IdNumberError(ValueError):
-    """An ID number that cannot be accepted; `reason` is a short code, str() a clerk's message."""
+
+class IdNumberError(Invalid):
+    """An ID number that cannot be accepted; `reason` is a short code (roster reports name it), str() a message."""
 
     def __init__(self, reason: str, message: str):
-        super().__init__(message)
+        super().__init__({"id_number": message}, code=reason)
         self.reason = reason
 
 

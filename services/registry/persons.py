@@ -8,9 +8,9 @@ from sqlmodel import Session, delete, select
 from models import Area, Household, Person, PersonCategory, User, utcnow
 from services import audit
 from services.audit import Actor
+from services.errors import Invalid
 from services.registry import idnumber
 from services.registry.categories import CATEGORIES
-from services.registry.households import RegistryError
 from services.registry.phones import PHONE_MESSAGE, is_phone_number
 from services.scope import is_in_scope
 
@@ -19,7 +19,7 @@ HEAD = "本人"
 
 
 def parse_person_form(form: Mapping, categories: list[str]) -> dict:
-    """Validate one member's fields; raise RegistryError listing what is wrong."""
+    """Validate one member's fields; raise Invalid listing what is wrong."""
     errors = {}
     name = str(form.get("name", "")).strip()
     if not name or len(name) > 64:
@@ -44,7 +44,7 @@ def parse_person_form(form: Mapping, categories: list[str]) -> dict:
     if unknown:
         errors["categories"] = "保障类别有误"
     if errors:
-        raise RegistryError(errors)
+        raise Invalid(errors)
     return {
         "name": name,
         "relation": relation,
@@ -80,7 +80,7 @@ def _check_unique_id(session: Session, user: User, number: str | None, person_id
         return
     existing = find_by_id_number(session, number)
     if existing is not None and existing.id != person_id:
-        raise RegistryError(describe_duplicate(session, user, existing))
+        raise Invalid(describe_duplicate(session, user, existing))
 
 
 def _set_categories(session: Session, person: Person, categories: list[str]) -> None:
@@ -95,7 +95,7 @@ def add_person(session: Session, actor: Actor, household: Household, data: dict)
     categories = data.pop("categories")
     _check_unique_id(session, actor.user, data["id_number"], None)
     if data["relation"] == HEAD and _has_head(session, household):
-        raise RegistryError({"relation": "这户已有户主（本人），请选择其他关系"})
+        raise Invalid({"relation": "这户已有户主（本人），请选择其他关系"})
     person = Person(household_id=household.id, is_head=data["relation"] == HEAD, **data)
     try:
         with session.begin_nested():
@@ -121,7 +121,7 @@ def update_person(session: Session, actor: Actor, household: Household, person: 
         data.update(id_number=person.id_number, id_last4=person.id_last4, birth_date=person.birth_date, sex=person.sex)
     _check_unique_id(session, actor.user, data["id_number"], person.id)
     if data["relation"] == HEAD and not person.is_head and _has_head(session, household):
-        raise RegistryError({"relation": "这户已有户主（本人），请选择其他关系"})
+        raise Invalid({"relation": "这户已有户主（本人），请选择其他关系"})
     changed = sorted(k for k, v in data.items() if getattr(person, k) != v)
     for key, value in data.items():
         setattr(person, key, value)

@@ -3,16 +3,14 @@
 from pathlib import Path
 
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import ReliefApplication, ReliefPhoto, User
 from services import audit
 from services.audit import Actor
+from services.errors import NotFound
+from services.permissions import require
 from services.registry.households import get_household_for
-from services.relief.machine import NotAllowed
 from services.visits.photos import store
-
-UPLOADERS = ("assistant", "township", "county")  # who raises or decides; the city and admins only look
 
 
 def get_application_by_uuid_for(session: Session, user: User, uuid: str) -> ReliefApplication:
@@ -35,8 +33,8 @@ def add_relief_photo(
     folder: Path,
 ) -> tuple[ReliefPhoto, bool]:
     """Store an evidence photo for an application; return (photo, created). A replayed UUID answers the stored one."""
-    if actor.user.role not in UPLOADERS:
-        raise NotAllowed("只有村协理员、乡镇和县级经办人员可以上传证明材料")
+    # who raises or decides adds evidence; the city and admins only look
+    require(actor.user, "relief.add_evidence", message="只有村协理员、乡镇和县级经办人员可以上传证明材料")
     owner = {"application_id": application.id, "household_id": application.household_id}
     photo, created = store(
         session, ReliefPhoto, owner, uuid=uuid, caption=caption, data=data, folder=folder, actor=actor

@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 
 from models import ReliefApplication
 from services.api.schemas import ReliefIn
-from services.relief.rules import PAYMENT_FORMS, REASONS, AmountError, fen_to_yuan, yuan_to_fen
+from services.errors import Invalid
+from services.money import fen_to_yuan, yuan_to_fen
+from services.relief.rules import PAYMENT_FORMS, REASONS
 
 MAX_CIRCUMSTANCES = 2000
 
@@ -55,7 +57,7 @@ def parse(form: Mapping, *, uuid: str, household_id: int, member_ids: set[int], 
     else:
         try:
             yuan_to_fen(values["amount_yuan"])
-        except AmountError as problem:
+        except Invalid as problem:
             errors["amount_yuan"] = str(problem)
     if values["payment_form"] not in PAYMENT_FORMS:
         errors["payment_form"] = "请选择发放方式：一卡通、现金或实物"

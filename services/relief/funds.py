@@ -8,35 +8,25 @@ figure always agrees with the approvals on record; each later township approval 
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import Area, ReliefApplication, TownshipFund, User
 from services import audit
 from services.audit import Actor
+from services.clock import CHINA, china_year
+from services.errors import Invalid, NotFound
+from services.money import fen_to_yuan, yuan_to_fen
 from services.registry.areas import area_names
-from services.relief.rules import AmountError, fen_to_yuan, yuan_to_fen
+from services.relief.rules import GRANTED
 from services.scope import is_in_scope, where_in_scope
 
-CHINA = timezone(timedelta(hours=8), "CST")
-VIEW_ROLES = ("township", "county", "city", "admin")
-EDIT_ROLES = ("county", "city", "admin")
 DEFAULT_LIMIT_FEN = TownshipFund.model_fields["approval_limit_fen"].default
 DEFAULT_PAPERWORK_DAYS = TownshipFund.model_fields["paperwork_days"].default
 MIN_DAYS, MAX_DAYS = 1, 60
-DRAWING_STATES = ("approved", "paid")
-
-
-class FundError(ValueError):
-    """Fund settings that cannot be saved; `errors` maps form fields to plain messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -62,21 +52,6 @@ class FundRow:
     @property
     def paperwork_days(self) -> int:
         return self.fund.paperwork_days if self.fund else DEFAULT_PAPERWORK_DAYS
-
-
-def can_view(user: User) -> bool:
-    """Tell whether the user may see township funds (their own township's, or those below them)."""
-    return user.role in VIEW_ROLES
-
-
-def can_edit(user: User) -> bool:
-    """Tell whether the user may set limits and reserves (county for its townships, the city for all)."""
-    return user.role in EDIT_ROLES
-
-
-def china_year(now: datetime | None = None) -> int:
-    """Return the current year in China (UTC+8)."""
-    return (now or datetime.now(UTC)).astimezone(CHINA).year
 
 
 def year_range(year: int) -> tuple[datetime, datetime]:
@@ -117,7 +92,7 @@ def drawn_in_year(session: Session, township_code: str, year: int) -> int:
     query = select(func.coalesce(func.sum(ReliefApplication.amount_approved_fen), 0)).where(
         ReliefApplication.township_code == township_code,
         ReliefApplication.decided_level == "township",
-        ReliefApplication.state.in_(DRAWING_STATES),
+        ReliefApplication.state.in_(GRANTED),
         ReliefApplication.decided_at >= start,
         ReliefApplication.decided_at < end,
     )
@@ -128,7 +103,7 @@ def drawn_in_year(session: Session, township_code: str, year: int) -> int:
 
 
 def parse_fund_form(form) -> FundIn:
-    """Check the form's limit and reserve (元) and paperwork days; raise FundError naming each mistake."""
+    """Check the form's limit and reserve (元) and paperwork days; raise Invalid naming each mistake."""
     errors: dict[str, str] = {}
     limit = _amount(form, "limit_yuan", "审批额度", yuan_to_fen, errors)
     reserve = _amount(form, "reserve_yuan", "备用金", _reserve_fen, errors)
@@ -136,7 +111,7 @@ def parse_fund_form(form) -> FundIn:
     if not raw_days.isdigit() or not MIN_DAYS <= int(raw_days) <= MAX_DAYS:
         errors["paperwork_days"] = f"补材料期限请填 {MIN_DAYS} 到 {MAX_DAYS} 之间的整天数"
     if errors:
-        raise FundError(errors)
+        raise Invalid(errors)
     return FundIn(limit_fen=limit, reserve_fen=reserve, paperwork_days=int(raw_days))
 
 
@@ -148,7 +123,7 @@ def _amount(form, name: str, label: str, parse, errors: dict[str, str]) -> int:
         return 0
     try:
         return parse(value)
-    except AmountError as problem:
+    except Invalid as problem:
         errors[name] = f"{label}：{problem}"
         return 0
 
@@ -178,7 +153,7 @@ def change_fund(
         fund = TownshipFund(area_code=area.code, year=year, reserve_fen=0, balance_fen=0)
     drawn = drawn_in_year(session, area.code, year)
     if values.reserve_fen < drawn:
-        raise FundError({"reserve_yuan": f"今年乡镇已批出 {fen_to_yuan(drawn)} 元，备用金不能少于这个数"})
+        raise Invalid({"reserve_yuan": f"今年乡镇已批出 {fen_to_yuan(drawn)} 元，备用金不能少于这个数"})
     fund.approval_limit_fen = values.limit_fen
     fund.paperwork_days = values.paperwork_days
     fund.year = year
@@ -187,12 +162,11 @@ def change_fund(
     new = snapshot(fund)
     if new == old:
         return {}
-    session.add(fund)
     try:
-        session.flush()
+        with session.begin_nested():  # undoes only this row
+            session.add(fund)
     except IntegrityError:  # another officer created this township's fund at the same moment
-        session.rollback()
-        raise FundError({"form": "刚有人同时修改了这个乡镇的设置，请刷新后再保存"}) from None
+        raise Invalid({"form": "刚有人同时修改了这个乡镇的设置，请刷新后再保存"}) from None
     audit.record(session, actor, "fund.changed", area, township=area.code, old=old, new=new)
     return {"old": old, "new": new}
 

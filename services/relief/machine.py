@@ -3,6 +3,7 @@
 draft/returned --submit--> submitted --approve (≤ township limit, township reserve)--> approved --pay--> paid
 submitted --forward--> forwarded --approve (county)--> approved;  submitted/forwarded --reject--> rejected
 submitted/forwarded --return--> returned.  Each transition names the version it saw; a stale one is refused.
+The steps themselves (labels, states, capabilities) are the table in rules.py.
 """
 
 from dataclasses import dataclass
@@ -10,28 +11,16 @@ from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import ReliefApplication, ReliefEvent, TownshipFund, User, utcnow
 from services import audit
 from services.audit import Actor
+from services.errors import Invalid, NotAllowed, NotFound, Stale
+from services.money import fen_to_yuan, yuan_to_fen
+from services.permissions import can
 from services.registry.households import get_household_for
-from services.relief.rules import ACTIONS, PAYMENT_FORMS, STATES, AmountError, fen_to_yuan, yuan_to_fen
+from services.relief.rules import ACTIONS, PAYMENT_FORMS, STATES, Action, refused, stale_message
 from services.scope import is_in_scope
-
-OFFICERS = ("township", "county")
-
-
-class ReliefError(ValueError):
-    """A transition that is not allowed or not valid; str() says why, for the officer."""
-
-
-class NotAllowed(ReliefError):
-    """The user may not make this transition (HTTP 403)."""
-
-
-class StaleVersion(ReliefError):
-    """Someone else moved the application first (HTTP 409)."""
 
 
 @dataclass(frozen=True)
@@ -62,127 +51,121 @@ def approval_limit_fen(session: Session, township_code: str) -> int:
     return fund.approval_limit_fen if fund else TownshipFund.model_fields["approval_limit_fen"].default
 
 
-def get_application_for(session: Session, user: User, application_id: int) -> ReliefApplication:
-    """Return an application whose household is in the user's scope; otherwise 404."""
+def get_application_for(
+    session: Session, user: User, application_id: int, capability: str | None = None
+) -> ReliefApplication:
+    """Return an application whose household is in the user's scope (else 404); with a capability, 403 without it."""
     application = session.get(ReliefApplication, application_id)
     if application is None:
         raise NotFound()
     get_household_for(session, user, application.household_id)
+    if capability is not None and not can(user, capability, application):
+        raise NotAllowed()
     return application
 
 
 def allowed_actions(session: Session, user: User, application: ReliefApplication) -> list[str]:
     """Return the actions this user may take on the application now (buttons follow this, the server checks)."""
-    return [action for action in ACTIONS if _refusal(session, user, application, action) is None]
+    return [code for code, action in ACTIONS.items() if _refusal(session, user, application, action) is None]
 
 
-def _refusal(session: Session, user: User, application: ReliefApplication, action: str) -> str | None:
+def _refusal(session: Session, user: User, application: ReliefApplication, action: Action) -> str | None:
     """Return why the user may not take the action now, or None when they may."""
     if not is_in_scope(user, application.area_code):
         return "这份申请不在您的辖区"
-    state, role = application.state, user.role
-    if action == "submit":
-        return None if state in ("draft", "returned") and role in ("assistant", "township") else "现在不能提交"
-    if action in ("approve", "reject", "return"):
-        if state == "submitted" and role == "township":
-            if action == "approve" and application.amount_requested_fen > approval_limit_fen(
-                session, application.township_code
-            ):
-                return "金额超过乡镇审批额度，请报县级审批"
-            return None
-        if state == "forwarded" and role == "county":
-            return None
-        return "您现在不能审批这份申请"
-    if action == "forward":
-        return None if state == "submitted" and role == "township" else "现在不能报县级审批"
-    if action == "pay":
-        return None if state == "approved" and role in OFFICERS else "现在不能登记发放"
-    if action == "complete_paperwork":
-        pending = application.paperwork_due_at is not None and application.paperwork_done_at is None
-        return None if pending and role in OFFICERS else "没有待补的材料"
-    return "不认识的操作"
+    if action.from_states:
+        ready = application.state in action.from_states
+    else:  # complete_paperwork: an urgent grant whose paperwork is still to come
+        ready = application.paperwork_due_at is not None and application.paperwork_done_at is None
+    if not ready or not can(user, action.capability):
+        return action.refusal
+    if not can(user, action.capability, application):
+        return "只有提出申请的人或乡镇经办员可以提交这份申请" if action.code == "submit" else action.refusal
+    township_approval = action.code == "approve" and application.state == "submitted"
+    if township_approval and application.amount_requested_fen > approval_limit_fen(session, application.township_code):
+        return "金额超过乡镇审批额度，请报县级审批"
+    return None
 
 
 def decide(session: Session, actor: Actor, application: ReliefApplication, decision: Decision) -> ReliefApplication:
-    """Make one transition, or refuse it and change nothing (the caller commits or rolls back)."""
-    user = actor.user
-    if decision.action not in ACTIONS:
-        raise ReliefError("不认识的操作")
+    """Make one transition, or refuse it and change nothing (the caller commits)."""
+    action = ACTIONS.get(decision.action)
+    if action is None:
+        raise refused("不认识的操作")
     if decision.version != application.version:
-        raise StaleVersion(f"这份申请已被处理，现在是“{STATES[application.state]}”，请刷新后再看")
-    why_not = _refusal(session, user, application, decision.action)
+        raise stale_refusal(application.state, application.version)
+    why_not = _refusal(session, actor.user, application, action)
     if why_not:
         raise NotAllowed(why_not)
     comment = (decision.comment or "").strip()[:500] or None
-    changes, amount = _changes_for(session, user, application, decision, comment)
+    changes, amount = _changes_for(session, actor.user, application, decision, comment)
     before = application.state  # read now: the UPDATE in _move also refreshes the object in memory
-    _move(session, application, decision.version, changes)
-    if decision.action == "approve" and user.role == "township":
-        # after the move: a second officer waits on the application's row and is told it was handled,
-        # rather than that the money ran out because the first one's draw got there before
-        _draw_reserve(session, application.township_code, amount)
+    with session.begin_nested():  # a refused reserve draw undoes the move too, and nothing of the caller's
+        _move(session, application, decision.version, changes)
+        if action.code == "approve" and before == "submitted":
+            # after the move: a second officer waits on the application's row and is told it was handled,
+            # rather than that the money ran out because the first one's draw got there before
+            _draw_reserve(session, application.township_code, amount)
+    _record(session, actor, application, action, before, changes, amount, comment)
+    session.refresh(application)
+    return application
+
+
+def _record(session, actor: Actor, application, action: Action, before: str, changes: dict, amount, comment) -> None:
+    """Write the transition to the application's history and the audit trail."""
+    taken_over = action.code == "submit" and application.created_by_id != actor.user.id
     session.add(
         ReliefEvent(
             application_id=application.id,
-            user_id=user.id,
-            action=decision.action,
+            user_id=actor.user.id,
+            action=action.code,
             from_state=before,
             to_state=changes.get("state", before),
             amount_fen=amount,
-            comment=comment,
+            comment=comment or ("乡镇经办员代为提交" if taken_over else None),
         )
     )
-    audit.record(session, actor, f"relief.{decision.action}", application, amount_fen=amount, comment=comment)
-    session.refresh(application)
-    return application
+    detail = {"amount_fen": amount, "comment": comment}
+    if taken_over:  # a township officer submitted a draft someone else wrote
+        detail["taken_over_from"] = application.created_by_id
+    audit.record(session, actor, f"relief.{action.code}", application, **detail)
 
 
 def _changes_for(session, user, application, decision: Decision, comment) -> tuple[dict, int | None]:
     """Check the decision's details and return the columns to change and the amount involved."""
     now = utcnow()
-    action = decision.action
-    if action == "submit":
-        return {"state": "submitted"}, application.amount_requested_fen
-    if action in ("reject", "return", "forward") and not comment:
-        raise ReliefError(
-            {"reject": "不批准请写明理由", "return": "退回请写明需要补充什么", "forward": "报县级请写明乡镇意见"}[
-                action
-            ]
-        )
-    if action == "reject":
-        return {"state": "rejected", "decided_at": now, "decided_level": user.role}, None
-    if action == "return":
-        return {"state": "returned"}, None
-    if action == "forward":
-        return {"state": "forwarded"}, application.amount_requested_fen
-    if action == "approve":
+    action = ACTIONS[decision.action]
+    if action.comment_label and not comment:
+        raise refused(action.comment_missing)
+    changes = {"state": action.to_state} if action.to_state else {}
+    if action.code in ("submit", "forward"):
+        return changes, application.amount_requested_fen
+    if action.code == "reject":
+        return {**changes, "decided_at": now, "decided_level": user.role}, None
+    if action.code == "approve":
         return _approval(session, user, application, decision, comment, now)
-    if action == "pay":
+    if action.code == "pay":
         if decision.payment_method not in PAYMENT_FORMS:
-            raise ReliefError("请选择发放方式：一卡通、现金或实物")
+            raise refused("请选择发放方式：一卡通、现金或实物")
         reference = (decision.payment_reference or "").strip()[:64] or None
-        changes = {
-            "state": "paid",
-            "paid_at": now,
-            "paid_by_id": user.id,
-            "payment_method": decision.payment_method,
-            "payment_reference": reference,
-        }
-        return changes, application.amount_approved_fen
-    return {"paperwork_done_at": now}, None  # complete_paperwork
+        paid = {"paid_at": now, "paid_by_id": user.id, "payment_method": decision.payment_method}
+        return {**changes, **paid, "payment_reference": reference}, application.amount_approved_fen
+    if action.code == "complete_paperwork":
+        return {"paperwork_done_at": now}, None
+    return changes, None  # return
 
 
 def _approval(session, user, application, decision: Decision, comment, now) -> tuple[dict, int]:
     try:
         amount = yuan_to_fen(decision.amount_yuan) if decision.amount_yuan else application.amount_requested_fen
-    except AmountError as problem:
-        raise ReliefError(str(problem)) from None
+    except Invalid as problem:
+        raise refused(str(problem)) from None
     if amount > application.amount_requested_fen:
-        raise ReliefError("批准金额不能高于申请金额")
+        raise refused("批准金额不能高于申请金额")
     if amount < application.amount_requested_fen and not comment:
-        raise ReliefError("降低金额时请写明理由")
+        raise refused("降低金额时请写明理由")
     changes = {"state": "approved", "amount_approved_fen": amount, "decided_at": now, "decided_level": user.role}
-    if user.role == "township":
+    if application.state == "submitted":  # decided at the township, within its limit and from its reserve
         if amount > approval_limit_fen(session, application.township_code):
             raise NotAllowed("金额超过乡镇审批额度，请报县级审批")
         if application.urgent:
@@ -203,7 +186,7 @@ def _draw_reserve(session: Session, township_code: str, amount: int) -> None:
         # a fresh read: the fund object in the session may predate another officer's committed draw
         left = session.exec(select(TownshipFund.balance_fen).where(TownshipFund.area_code == township_code)).first()
         balance = fen_to_yuan(left or 0)
-        raise ReliefError(f"乡镇备用金余额不足：还剩 {balance} 元，不够批准这笔救助")
+        raise refused(f"乡镇备用金余额不足：还剩 {balance} 元，不够批准这笔救助")
 
 
 def _move(session: Session, application: ReliefApplication, version: int, changes: dict) -> None:
@@ -215,9 +198,15 @@ def _move(session: Session, application: ReliefApplication, version: int, change
         .values(**values)
     )
     if result.rowcount != 1:
-        session.rollback()
-        current = session.get(ReliefApplication, application.id)
-        raise StaleVersion(f"这份申请已被处理，现在是“{STATES[current.state]}”，请刷新后再看")
+        now = session.exec(
+            select(ReliefApplication.state, ReliefApplication.version).where(ReliefApplication.id == application.id)
+        ).one()
+        raise stale_refusal(*now)
+
+
+def stale_refusal(state: str, version: int) -> Stale:
+    """Return the refusal of a decision on a version someone else already moved on, with the state now."""
+    return Stale(stale_message(state), detail={"state": state, "state_label": STATES[state], "version": version})
 
 
 def history(session: Session, application: ReliefApplication) -> list[ReliefEvent]:

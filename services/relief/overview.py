@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal_column
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import Area, Person, ReliefApplication, User
-from services.relief.funds import CHINA
+from services.clock import CHINA
+from services.errors import NotFound
+from services.paging import page_of
+from services.relief.rules import GRANTED
 from services.scope import PREFIX_LENGTH, code_range, is_in_scope, where_in_scope
 
-VIEW_ROLES = ("township", "county", "city", "admin")
-APPROVED_STATES = ("approved", "paid")
 TOWNSHIP_MONTHS = 12  # a township sees its last twelve months side by side
 OVERDUE_LIMIT = 200
 DAY = timedelta(days=1)
@@ -182,7 +182,7 @@ def _decided(c, now: datetime) -> list:
     """Approvals, rejections, and urgent approvals whose paperwork is past its deadline today."""
     overdue = and_(c.paperwork_due_at.is_not(None), c.paperwork_due_at < now, c.paperwork_done_at.is_(None))
     return [
-        func.sum(case((c.state.in_(APPROVED_STATES), 1), else_=0)),
+        func.sum(case((c.state.in_(GRANTED), 1), else_=0)),
         func.sum(case((c.state == "rejected", 1), else_=0)),
         func.sum(case((overdue, 1), else_=0)),
     ]
@@ -265,7 +265,7 @@ def overdue_query(user: User, now: datetime):
             where_in_scope(user, a.area_code),
             a.urgent.is_(True),
             a.decided_level == "township",
-            a.state.in_(APPROVED_STATES),
+            a.state.in_(GRANTED),
             a.paperwork_due_at < now,
             a.paperwork_done_at.is_(None),
         )
@@ -276,12 +276,12 @@ def overdue_query(user: User, now: datetime):
 def overdue_paperwork(session: Session, user: User, now: datetime | None = None) -> tuple[list[OverdueRow], bool]:
     """Return the overdue urgent cases in scope (at most OVERDUE_LIMIT) and whether there are more."""
     now = now or datetime.now(UTC)
-    found = list(session.exec(overdue_query(user, now).limit(OVERDUE_LIMIT + 1)))
+    found, more = page_of(session, overdue_query(user, now), offset=0, limit=OVERDUE_LIMIT)
     rows = [
         OverdueRow(application, person, village, _days_late(application.paperwork_due_at, now))
-        for application, person, village in found[:OVERDUE_LIMIT]
+        for application, person, village in found
     ]
-    return rows, len(found) > OVERDUE_LIMIT
+    return rows, more
 
 
 def _days_late(due: datetime, now: datetime) -> int:

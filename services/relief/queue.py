@@ -8,15 +8,18 @@ from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
 from models import Area, Household, Person, ReliefApplication, ReliefEvent, ReliefPhoto, TownshipFund, User, utcnow
+from services.names import user_names
+from services.paging import page_of
+from services.permissions import DECIDING_ROLE
 from services.registry import areas, households
 from services.registry.categories import CATEGORIES
-from services.relief import evidence as relief_photos
+from services.relief import evidence
 from services.relief.machine import allowed_actions, approval_limit_fen, fund_for, history
+from services.relief.rules import GRANTED
 from services.scope import where_in_scope
 from services.visits import visits
-from services.visits.needs import user_names
 
-WAITING_STATE = {"township": "submitted", "county": "forwarded"}  # what waits for a decision at each level
+WAITING_STATE = {role: state for state, role in DECIDING_ROLE.items()}  # what waits for a decision at each level
 HISTORY_DAYS = 365
 # The lists of the 审批 tab, per role: (key, title). City and admin only watch.
 LISTS = {
@@ -79,8 +82,7 @@ class ApplicationRow:
 
 def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list[ApplicationRow], bool]:
     """Return one page of applications with person and village names (two queries), and whether more follow."""
-    found = list(session.exec(query.offset(offset).limit(limit + 1)))
-    page = found[:limit]
+    page, has_more = page_of(session, query, offset=offset, limit=limit)
     if not page:
         return [], False
     names = select(ReliefApplication.id, Person.name, Area.name, Household.household_no)
@@ -88,7 +90,7 @@ def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list
     names = names.join(Household, Household.id == ReliefApplication.household_id)
     names = names.join(Area, Area.code == Household.area_code)
     labels = {row[0]: row[1:] for row in session.exec(names.where(ReliefApplication.id.in_([a.id for a in page])))}
-    return [ApplicationRow(a, *labels[a.id]) for a in page], len(found) > limit
+    return [ApplicationRow(a, *labels[a.id]) for a in page], has_more
 
 
 def for_household(household: Household, since: datetime | None = None):
@@ -107,11 +109,6 @@ def days_left(application: ReliefApplication, now: datetime | None = None) -> in
     due = due if due.tzinfo else due.replace(tzinfo=UTC)  # stored without a zone, always in UTC
     days = (due - (now or utcnow())).total_seconds() / 86400
     return math.ceil(days) if days >= 0 else -max(1, math.floor(-days))  # late by less than a day is 1 day late
-
-
-def household_label(session: Session, household: Household) -> str:
-    """Return "碗窑村 0001号": how staff name a household."""
-    return f"{areas.area_path(session, household.area_code)[-1].name} {household.household_no}号"
 
 
 @dataclass
@@ -146,7 +143,7 @@ def screen(session: Session, user: User, application: ReliefApplication, househo
     timeline = visits.timeline(session, household)
     since = utcnow() - timedelta(days=HISTORY_DAYS)
     earlier = [a for a in session.exec(for_household(household, since)) if a.id != application.id]
-    received = sum(a.amount_approved_fen or 0 for a in earlier if a.state in ("approved", "paid"))
+    received = sum(a.amount_approved_fen or 0 for a in earlier if a.state in GRANTED)
     events = history(session, application)
     names = user_names(session, {e.user_id for e in events} | {application.created_by_id, application.paid_by_id})
     path = areas.area_path(session, household.area_code)
@@ -164,7 +161,7 @@ def screen(session: Session, user: User, application: ReliefApplication, househo
         limit_fen=approval_limit_fen(session, application.township_code),
         township_name=next((a.name for a in path if a.code == application.township_code), ""),
         events=[(event, names.get(event.user_id, "")) for event in events],
-        photos=relief_photos.photos_of(session, application),
+        photos=evidence.photos_of(session, application),
         actions=allowed_actions(session, user, application),
         creator=names.get(application.created_by_id, ""),
         days_left=days_left(application),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 
+from services.errors import Invalid
 from services.registry import idnumber
 
 EXTENSIONS = ("xlsx", "csv")
@@ -33,10 +34,6 @@ UNREADABLE = "文件打不开：请确认是 Excel（.xlsx）或 CSV 文件，�
 STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(xlsx|csv)$")
 
 
-class RosterError(ValueError):
-    """A roster that cannot be read or imported as a whole; str() is for the clerk."""
-
-
 def fold(value) -> str:
     """Fold full-width characters and drop all spaces, for comparing names and headers."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell_text(value)))
@@ -57,12 +54,12 @@ _ALIASES = {fold(name): key for key, names in COLUMNS.items() for name in names}
 def extension_of(filename: str | None) -> str:
     """Return 'xlsx' or 'csv' for an uploaded file name; refuse anything else in plain words."""
     if not filename:
-        raise RosterError("请先选择要导入的花名册文件")
+        raise Invalid("请先选择要导入的花名册文件")
     ext = Path(filename).suffix.lower().lstrip(".")
     if ext == "xls":
-        raise RosterError("这是旧版 Excel（.xls）文件：请在 Excel 里“另存为” .xlsx 后再导入")
+        raise Invalid("这是旧版 Excel（.xls）文件：请在 Excel 里“另存为” .xlsx 后再导入")
     if ext not in EXTENSIONS:
-        raise RosterError("只能导入 Excel（.xlsx）或 CSV 文件")
+        raise Invalid("只能导入 Excel（.xlsx）或 CSV 文件")
     return ext
 
 
@@ -81,17 +78,17 @@ def read_rows(path: Path) -> list[tuple[int, list]]:
     """Return (spreadsheet row number, cells) for the first sheet that has a roster header."""
     ext = extension_of(path.name)  # the stored name keeps the upload's extension
     if path.stat().st_size == 0:
-        raise RosterError("文件是空的")
+        raise Invalid("文件是空的")
     try:
         sheets = _xlsx_sheets(path) if ext == "xlsx" else [_csv_rows(path.read_bytes())]
-    except RosterError:
+    except Invalid:
         raise
     except Exception as error:  # openpyxl and zipfile raise many kinds for a broken or renamed file
-        raise RosterError(UNREADABLE) from error
+        raise Invalid(UNREADABLE) from error
     for rows in sheets:
         if find_header(rows) is not None:
             return rows
-    raise RosterError("没有找到表头：表头一行应有“村（社区）”“成员姓名”“与户主关系”“身份证号码”等列")
+    raise Invalid("没有找到表头：表头一行应有“村（社区）”“成员姓名”“与户主关系”“身份证号码”等列")
 
 
 def _xlsx_sheets(path: Path) -> list[list[tuple[int, tuple]]]:

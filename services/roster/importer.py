@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from models import Area, Household, Person
 from services.audit import Actor
+from services.errors import Invalid
 from services.registry import idnumber
 from services.registry.categories import parse_roster_categories
 from services.registry.persons import HEAD, RELATIONS
@@ -23,7 +24,6 @@ from services.roster.file import (
     Member,
     Preview,
     Problem,
-    RosterError,
     cell_text,
     discard,
     display_name,
@@ -55,7 +55,6 @@ SKIPPED_REASON = "户主那一行（第 {row} 行）有错，本行随户一起�
 
 # The roster API in one place: callers import services.roster and need not know the split.
 __all__ = [
-    "RosterError",
     "apply",
     "check_file",
     "cli_scope",
@@ -79,7 +78,7 @@ def receive_upload(session: Session, user, stream, filename: str, folder: Path) 
         shutil.copyfileobj(stream, handle)
     try:
         return stored, check_file(session, user, folder / stored, display_name(filename))
-    except RosterError:
+    except Invalid:
         discard(folder, stored)
         raise
 
@@ -87,7 +86,7 @@ def receive_upload(session: Session, user, stream, filename: str, folder: Path) 
 def import_stored(session: Session, actor: Actor, folder: Path, stored: str, file_name: str):
     """Check a stored upload again (the registry may have changed) and import it; return (preview, created)."""
     if not STORED_NAME.match(stored or "") or not (folder / stored).is_file():
-        raise RosterError("这份文件已经导入过或已过期，请重新上传")
+        raise Invalid("这份文件已经导入过或已过期，请重新上传")
     preview = check_file(session, actor.user, folder / stored, file_name)
     return preview, apply(session, actor, preview)
 
@@ -102,7 +101,7 @@ def cli_scope(session: Session, county_code: str | None = None):
     code = county_code.strip().ljust(12, "0")
     area = session.get(Area, code)
     if area is None or area.level != 2:
-        raise RosterError(f"区划代码 {county_code} 不是系统里的县（区）")
+        raise Invalid(f"区划代码 {county_code} 不是系统里的县（区）")
     return SimpleNamespace(role="county", area_code=code)
 
 

@@ -8,12 +8,9 @@ from models import AuditEvent, Household, Person, PersonCategory
 from services import audit
 from services.audit import Actor
 from services.cards.cards import issue_cards_bulk
+from services.errors import Conflict
 from services.registry.persons import HEAD
-from services.roster.file import (
-    Member,
-    Preview,
-    RosterError,
-)
+from services.roster.file import Member, Preview
 
 # ---- importing -----------------------------------------------------------------------------
 
@@ -28,22 +25,23 @@ def apply(session: Session, actor: Actor, preview: Preview) -> tuple[int, int]:
         number = f"{highest[f.area_code]:04d}"
         households.append(Household(area_code=f.area_code, household_no=number, address=f.address, phone=f.phone))
     try:
-        session.flush()  # anything pending goes first: the inserts below bypass the unit of work
-        _insert_all(session, households, "area_code", "household_no")
-        created = {id(f): h.id for f, h in zip(new, households, strict=True)}
-        issue_cards_bulk(session, [h.id for h in households])
-        people = [
-            (f, m, _person(m, f.household_id or created[id(f)]))
-            for f in preview.families
-            for m in ([*f.members] if f.household_id else [f.head, *f.members])
-        ]
-        _insert_all(session, [person for _, _, person in people], "id_number")
-        categories = [{"person_id": person.id, "category": c} for _, m, person in people for c in m.categories]
-        if categories:
-            session.exec(insert(PersonCategory), params=categories)
+        # a savepoint: a clash undoes every row of this import and nothing else of the caller's; opening it
+        # flushes anything pending first, as the inserts below bypass the unit of work
+        with session.begin_nested():
+            _insert_all(session, households, "area_code", "household_no")
+            created = {id(f): h.id for f, h in zip(new, households, strict=True)}
+            issue_cards_bulk(session, [h.id for h in households])
+            people = [
+                (f, m, _person(m, f.household_id or created[id(f)]))
+                for f in preview.families
+                for m in ([*f.members] if f.household_id else [f.head, *f.members])
+            ]
+            _insert_all(session, [person for _, _, person in people], "id_number")
+            categories = [{"person_id": person.id, "category": c} for _, m, person in people for c in m.categories]
+            if categories:
+                session.exec(insert(PersonCategory), params=categories)
     except IntegrityError:  # someone registered the same ID or household number at the same moment
-        session.rollback()
-        raise RosterError("导入时有人同时登记了相同的身份证号或户编号，本次什么都没有导入，请重新导入") from None
+        raise Conflict("导入时有人同时登记了相同的身份证号或户编号，本次什么都没有导入，请重新导入") from None
     _audit(session, actor, preview, list(zip(new, households, strict=True)), people)
     return len(households), len(people)
 

@@ -4,32 +4,25 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func
+from sqlalchemy import func
 from sqlmodel import Session, select
-from werkzeug.exceptions import Forbidden, NotFound
 
-from models import Area, AuditEvent, Household, Need, Person, User, utcnow
+from models import AuditEvent, Household, Need, User, utcnow
 from services import audit
 from services.audit import Actor
+from services.errors import Invalid, NotFound
+from services.names import household_names, user_names
+from services.paging import page_of
+from services.permissions import require
 from services.registry.households import get_household_for
 from services.scope import where_in_scope, where_under
 from services.visits.rules import NEED_STATUSES, NEED_TYPES
 
-CHANGE_ROLES = ("township", "county", "city", "admin")  # assistants raise and follow needs; officers settle them
 STATUS_FILTERS = {"pending": "未解决", "open": "待处理", "in_progress": "处理中", "resolved": "已解决", "all": "全部"}
 UNRESOLVED = ("open", "in_progress")
 # Allowed moves; going back from resolved is an explicit reopen with a reason.
 TRANSITIONS = {("open", "in_progress"), ("open", "resolved"), ("in_progress", "resolved"), ("resolved", "open")}
 NOTE_MAX = 500
-
-
-class NeedError(ValueError):
-    """A status change that cannot be made; str() is for the officer."""
-
-
-def can_change(user: User) -> bool:
-    """Tell whether the user may change the status of needs in their scope."""
-    return user.role in CHANGE_ROLES
 
 
 def needs_in_scope(user: User):
@@ -76,12 +69,12 @@ def count_unresolved(session: Session, user: User) -> int:
     return session.exec(query).one()
 
 
-def get_need_for(session: Session, user: User, need_id: int) -> Need:
-    """Return a need whose household is in the user's scope; otherwise 404."""
+def get_need_for(session: Session, user: User, need_id: int, capability: str | None = None) -> Need:
+    """Return a need whose household is in the user's scope (else 404); with a capability, 403 without it."""
     need = session.get(Need, need_id)
     if need is None:
         raise NotFound()
-    get_household_for(session, user, need.household_id)
+    get_household_for(session, user, need.household_id, capability)
     return need
 
 
@@ -99,9 +92,7 @@ class NeedRow:
 
 def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list[NeedRow], bool]:
     """Run a needs query for one page and fetch households and people's names in bulk (three queries)."""
-    needs = list(session.exec(query.offset(offset).limit(limit + 1)))
-    has_more = len(needs) > limit
-    needs = needs[:limit]
+    needs, has_more = page_of(session, query, offset=offset, limit=limit)
     if not needs:
         return [], False
     households = household_names(session, {n.household_id for n in needs})
@@ -113,30 +104,9 @@ def list_rows(session: Session, query, *, offset: int, limit: int) -> tuple[list
     return rows, has_more
 
 
-def household_names(session: Session, ids) -> dict[int, tuple[str, str, str]]:
-    """Return {household id: (number, village name, head's name)} in one query."""
-    head = and_(Person.household_id == Household.id, Person.is_head)
-    query = (
-        select(Household.id, Household.household_no, Area.name, Person.name)
-        .join(Area, Area.code == Household.area_code)
-        .outerjoin(Person, head)
-        .where(Household.id.in_(ids))
-    )
-    return {hid: (no, village, name or "（未登记户主）") for hid, no, village, name in session.exec(query)}
-
-
-def user_names(session: Session, ids) -> dict[int, str]:
-    """Return {user id: display name} in one query."""
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return dict(session.exec(select(User.id, User.display_name).where(User.id.in_(ids))).all())
-
-
 def change_status(session: Session, actor: Actor, need: Need, status: str, note: str = "") -> None:
     """Move a need to a new status; resolving and reopening need a note. Records who, when and why."""
-    if not can_change(actor.user):
-        raise Forbidden()
+    require(actor.user, "need.settle")
     note = (note or "").strip()
     _check_transition(need.status, status, note)
     before = need.status
@@ -155,17 +125,17 @@ def change_status(session: Session, actor: Actor, need: Need, status: str, note:
 
 def _check_transition(before: str, after: str, note: str) -> None:
     if after not in NEED_STATUSES:
-        raise NeedError("请选择新的状态")
+        raise Invalid("请选择新的状态")
     if before == after:
-        raise NeedError(f"这条诉求已经是“{NEED_STATUSES[after]}”")
+        raise Invalid(f"这条诉求已经是“{NEED_STATUSES[after]}”")
     if (before, after) not in TRANSITIONS:
-        raise NeedError(f"不能从“{NEED_STATUSES[before]}”改为“{NEED_STATUSES[after]}”")
+        raise Invalid(f"不能从“{NEED_STATUSES[before]}”改为“{NEED_STATUSES[after]}”")
     if len(note) > NOTE_MAX:
-        raise NeedError(f"说明太长（最多 {NOTE_MAX} 字）")
+        raise Invalid(f"说明太长（最多 {NOTE_MAX} 字）")
     if after == "resolved" and not note:
-        raise NeedError("请写明是怎样解决的")
+        raise Invalid("请写明是怎样解决的")
     if before == "resolved" and not note:
-        raise NeedError("重新打开请写明原因")
+        raise Invalid("重新打开请写明原因")
 
 
 def next_statuses(need: Need) -> list[str]:

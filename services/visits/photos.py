@@ -11,11 +11,11 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import Household, Photo, ReliefPhoto, User, Visit
 from services import audit
 from services.audit import Actor
+from services.errors import Conflict, Invalid, NotFound
 from services.scope import is_in_scope
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # a 12-megapixel phone JPEG is 3–8 MB; the browser usually sends ~300 KB
@@ -26,12 +26,14 @@ TARGET_BYTES = 400 * 1024
 QUALITIES = (82, 74, 66, 58, 50)
 
 
-class PhotoError(ValueError):
-    """An upload that is not stored; str() says why, in plain Chinese."""
+def refused(message: str) -> Invalid:
+    """Return the refusal of an upload that is not stored, saying why in plain Chinese."""
+    return Invalid(message, code="photo_refused")
 
 
-class PhotoConflict(ValueError):
-    """The photo UUID was used before for a different picture."""
+def clash() -> Conflict:
+    """Return the refusal of a photo UUID used before for a different picture."""
+    return Conflict("这个照片编号已用于另一张照片", code="photo_conflict")
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,9 @@ class ProcessedPhoto:
 def process(data: bytes) -> ProcessedPhoto:
     """Check an upload is a real, whole, sane image; return it upright, metadata-free, shrunk, as JPEG."""
     if not data:
-        raise PhotoError("没有收到照片，请重新选择")
+        raise refused("没有收到照片，请重新选择")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise PhotoError("照片太大（超过 15 MB），请重新拍一张")
+        raise refused("照片太大（超过 15 MB），请重新拍一张")
     image = _open_checked(data)
     image = ImageOps.exif_transpose(image)  # phones store portrait shots sideways plus an EXIF flag
     image = _flatten(image)
@@ -77,20 +79,20 @@ def _open_checked(data: bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data))
             if probe.format not in ("JPEG", "PNG", "WEBP", "HEIF", "MPO"):
-                raise PhotoError("只能上传照片（JPEG、PNG 或 WebP）")
+                raise refused("只能上传照片（JPEG、PNG 或 WebP）")
             if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoError("图片像素太多，不像是手机照片，已拒收")
+                raise refused("图片像素太多，不像是手机照片，已拒收")
             probe.verify()  # structure check; the image must be reopened after verify()
             image = Image.open(io.BytesIO(data))
             image.load()  # decodes every byte: a truncated file fails here
-    except PhotoError:
+    except Invalid:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError("图片像素太多，不像是手机照片，已拒收") from None
+        raise refused("图片像素太多，不像是手机照片，已拒收") from None
     except UnidentifiedImageError:
-        raise PhotoError("这不是照片文件，请选择手机拍的照片") from None
+        raise refused("这不是照片文件，请选择手机拍的照片") from None
     except (OSError, SyntaxError, ValueError):
-        raise PhotoError("照片文件不完整（可能没有传完），请重新上传") from None
+        raise refused("照片文件不完整（可能没有传完），请重新上传") from None
     return image
 
 
@@ -155,7 +157,7 @@ def store(session: Session, model, owner: dict, *, uuid: str, caption, data: byt
     existing = session.exec(select(model).where(model.uuid == uuid)).first()
     if existing is not None:
         return _replayed(existing, source_sha, owner), False
-    processed = process(data)  # raises PhotoError in plain Chinese, before anything is stored
+    processed = process(data)  # raises Invalid in plain Chinese, before anything is stored
     photo = model(
         uuid=uuid,
         caption=caption,
@@ -167,14 +169,13 @@ def store(session: Session, model, owner: dict, *, uuid: str, caption, data: byt
         uploaded_by_id=actor.user.id,
         **owner,
     )
-    session.add(photo)
     try:
-        session.flush()
+        with session.begin_nested():  # undoes only this row
+            session.add(photo)
     except IntegrityError:  # the same photo UUID arrived twice at once: the other request stored it
-        session.rollback()
         again = session.exec(select(model).where(model.uuid == uuid)).first()
         if again is None:
-            raise PhotoConflict("这个照片编号已用于另一张照片") from None
+            raise clash() from None
         return _replayed(again, source_sha, owner), False
     _write_atomically(path_for(folder, processed.sha256), processed.jpeg)
     _write_atomically(path_for(folder, processed.sha256, thumb=True), processed.thumb)
@@ -185,7 +186,7 @@ def _replayed(photo, source_sha: str, owner: dict):
     """Return the stored photo if it is the same picture for the same owner; otherwise refuse the UUID."""
     if photo.source_sha256 == source_sha and all(getattr(photo, key) == value for key, value in owner.items()):
         return photo
-    raise PhotoConflict("这个照片编号已用于另一张照片")
+    raise clash()
 
 
 def discard_unreferenced(session: Session, folder: Path, sha256: str) -> None:

@@ -7,7 +7,7 @@ counts per assistant, which services/schedule_counts.py works out in SQL by the 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
@@ -15,11 +15,14 @@ from sqlmodel import Session, select
 from models import Area, Household, Person, PersonCategory, User, Visit, VisitFrequency
 from services import audit
 from services.audit import Actor
+from services.clock import today_in_china
+from services.errors import Invalid
+from services.names import household_names, user_names
+from services.paging import page_of
 from services.registry.categories import CATEGORIES
 from services.scope import where_in_scope
 from services.visits.visits import recent_visits
 
-CHINA = timezone(timedelta(hours=8), "CST")
 WEEK = 7
 # Categories visited monthly unless the city says otherwise (issue 4: 分散供养特困, 孤寡老人, children, 重病重残).
 MONTHLY_CATEGORIES = (
@@ -33,16 +36,7 @@ MONTHLY_CATEGORIES = (
     "severe_disability",
 )
 DEFAULT_DAYS = {"urgent": 7, "default": 90, **dict.fromkeys(MONTHLY_CATEGORIES, 30)}
-SETTINGS_ROLES = ("city", "admin")
 MIN_DAYS, MAX_DAYS = 1, 365
-
-
-class FrequencyError(ValueError):
-    """Frequencies that cannot be saved; `errors` maps keys to plain messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
-        self.errors = errors
 
 
 # ---- frequencies ---------------------------------------------------------------------------
@@ -86,7 +80,7 @@ def parse_frequency_form(form) -> dict[str, int | None]:
             continue
         values[key] = int(text)
     if errors:
-        raise FrequencyError(errors)
+        raise Invalid(errors)
     return values
 
 
@@ -113,11 +107,6 @@ def save_frequencies(session: Session, actor: Actor, values: dict[str, int | Non
 
 
 # ---- who is due ----------------------------------------------------------------------------
-
-
-def today_in_china(now: datetime | None = None) -> date:
-    """Return today's date in China (UTC+8), where the assistants work."""
-    return (now or datetime.now(UTC)).astimezone(CHINA).date()
 
 
 @dataclass
@@ -273,21 +262,11 @@ class RecentRow:
 
 def recent_rows(session: Session, user: User, *, offset: int, limit: int) -> tuple[list[RecentRow], bool]:
     """Return one page of the newest visits in scope, with visitor, head and village names, in three queries."""
-    visits = list(session.exec(recent_visits(user).offset(offset).limit(limit + 1)))
-    has_more = len(visits) > limit
-    visits = visits[:limit]
+    visits, has_more = page_of(session, recent_visits(user), offset=offset, limit=limit)
     if not visits:
         return [], False
-    visitor_ids = {v.visitor_id for v in visits}
-    visitors = dict(session.exec(select(User.id, User.display_name).where(User.id.in_(visitor_ids))).all())
-    head = and_(Person.household_id == Household.id, Person.is_head)
-    query = (
-        select(Household.id, Household.household_no, Area.name, Person.name)
-        .join(Area, Area.code == Household.area_code)
-        .outerjoin(Person, head)
-        .where(Household.id.in_({v.household_id for v in visits}))
-    )
-    households = {hid: (no, village, name or "（未登记户主）") for hid, no, village, name in session.exec(query)}
+    visitors = user_names(session, {v.visitor_id for v in visits})
+    households = household_names(session, {v.household_id for v in visits})
     rows = []
     for visit in visits:
         no, village, name = households[visit.household_id]

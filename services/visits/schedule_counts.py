@@ -12,9 +12,10 @@ from sqlalchemy import and_, bindparam, case, func
 from sqlmodel import Session, select
 
 from models import Household, Person, PersonCategory, User
+from services.clock import CHINA, today_in_china
 from services.registry.categories import CATEGORIES
 from services.scope import where_in_scope
-from services.visits.schedule import CHINA, SECTIONS, WEEK, frequencies, today_in_china
+from services.visits.schedule import SECTIONS, WEEK, frequencies
 
 
 def due_counts(session: Session, user: User, now: datetime | None = None) -> dict[tuple[int | None, str], int]:

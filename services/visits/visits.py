@@ -1,6 +1,5 @@
 """Visits: record one exactly once, whatever the network does; read a household's timeline."""
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -9,13 +8,14 @@ from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from werkzeug.exceptions import NotFound
 
 from models import CardScan, Household, Need, Photo, User, Visit, utcnow
 from services import audit
-from services.api.schemas import VisitIn
+from services.api.schemas import VisitIn, fingerprint
 from services.audit import Actor
-from services.registry.households import get_household_for
+from services.errors import Conflict, Invalid, NotFound
+from services.names import user_names
+from services.registry.households import check_active, get_household_for
 from services.scope import is_in_scope, where_in_scope
 from services.visits.rules import CHANGES
 
@@ -23,36 +23,23 @@ SCAN_COUNTS_FOR = timedelta(hours=3)  # a scan this recent is evidence the visit
 FAR_FROM_HOME_M = 1000
 
 
-class VisitConflict(ValueError):
-    """The visit UUID was used before for different content."""
-
-
-class VisitError(ValueError):
-    """A visit that cannot be recorded; str() is for the assistant."""
-
-
-def content_hash(payload: VisitIn) -> str:
-    """Return a fingerprint of what was submitted, to tell a replay from a different visit."""
-    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def record_visit(session: Session, actor: Actor, payload: VisitIn) -> tuple[Visit, bool]:
     """Store a visit once; return (visit, created). A replay answers the stored visit; a clash raises."""
-    fingerprint = content_hash(payload)
+    digest = fingerprint(payload)
     existing = _by_uuid(session, str(payload.uuid))
     if existing is not None:
-        return _replay(session, actor.user, existing, fingerprint), False
+        return _replay(session, actor.user, existing, digest), False
     household = get_household_for(session, actor.user, payload.household_id)
-    if household.status != "active":
-        raise VisitError("这户已退出在册，不能再登记走访")
-    visit = _new_visit(session, actor, household, payload, fingerprint)
-    session.add(visit)
     try:
-        session.flush()
+        check_active(household, "登记走访")
+    except Invalid as problem:
+        raise Invalid(str(problem), code="visit_refused") from None
+    visit = _new_visit(session, actor, household, payload, digest)
+    try:
+        with session.begin_nested():  # undoes only this insert
+            session.add(visit)
     except IntegrityError:  # the same UUID arrived twice at once (double tap on two connections)
-        session.rollback()
-        return _replay(session, actor.user, _by_uuid(session, str(payload.uuid)), fingerprint), False
+        return _replay(session, actor.user, _by_uuid(session, str(payload.uuid)), digest), False
     _raise_needs(session, actor, household, visit, payload)
     _update_household(session, household, visit)
     audit.record(session, actor, "visit.created", visit, household_id=household.id, risk=visit.risk)
@@ -63,24 +50,24 @@ def _by_uuid(session: Session, uuid: str) -> Visit | None:
     return session.exec(select(Visit).where(Visit.uuid == uuid)).first()
 
 
-def _replay(session: Session, user: User, visit: Visit, fingerprint: str) -> Visit:
+def _replay(session: Session, user: User, visit: Visit, digest: str) -> Visit:
     household = session.get(Household, visit.household_id)
     if not is_in_scope(user, household.area_code):
         raise NotFound()  # a UUID from elsewhere tells nothing about the visit behind it
-    if visit.content_hash != fingerprint:
-        raise VisitConflict("这次走访已经提交过，内容与已保存的不同")
+    if visit.content_hash != digest:
+        raise Conflict("这次走访已经提交过，内容与已保存的不同", code="visit_conflict")
     return visit
 
 
-def _new_visit(session: Session, actor: Actor, household: Household, payload: VisitIn, fingerprint: str) -> Visit:
+def _new_visit(session: Session, actor: Actor, household: Household, payload: VisitIn, digest: str) -> Visit:
     now = utcnow()
     visited_at = payload.visited_at or now
     if visited_at > now + timedelta(minutes=10):
-        raise VisitError("走访时间不能晚于现在，请检查手机时间")
+        raise Invalid("走访时间不能晚于现在，请检查手机时间", code="visit_refused")
     location = payload.location
     return Visit(
         uuid=str(payload.uuid),
-        content_hash=fingerprint,
+        content_hash=digest,
         household_id=household.id,
         area_code=household.area_code,
         visitor_id=actor.user.id,
@@ -187,7 +174,7 @@ def timeline_for_visits(session: Session, visits: list[Visit]) -> list[TimelineE
         return []
     ids = [v.id for v in visits]
     visitor_ids = {v.visitor_id for v in visits}
-    names = dict(session.exec(select(User.id, User.display_name).where(User.id.in_(visitor_ids))).all())
+    names = user_names(session, visitor_ids)
     entries = {v.id: TimelineEntry(v, names.get(v.visitor_id, "")) for v in visits}
     for photo in session.exec(select(Photo).where(Photo.visit_id.in_(ids)).order_by(Photo.id)):
         entries[photo.visit_id].photos.append(photo)

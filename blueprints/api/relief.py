@@ -1,6 +1,7 @@
-"""JSON API for temporary relief: raise, read, decide and add evidence photos (routes on the api blueprint).
+"""JSON API for temporary relief: raise, read, decide and add evidence photos.
 
-Every refused transition rolls the session back: the reserve may have been drawn before a later check failed.
+A refusal from the state machine reaches the blueprint's one error handler (core.py), which rolls back
+everything the request wrote: the reserve may have been drawn before a later check failed.
 """
 
 from flask import jsonify, request
@@ -9,29 +10,21 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from blueprints import actor
-from blueprints.api import error, photo_out, photo_upload, route
+from blueprints.api.core import invalid, photo_out, photo_upload, route
 from db import get_session
 from models import ReliefApplication
 from services.api import openapi
-from services.api.schemas import (
-    RELIEF_WORDS,
-    DecisionIn,
-    ReliefEventOut,
-    ReliefIn,
-    ReliefOut,
-    StaleOut,
-    validation_messages,
-)
+from services.api.schemas import RELIEF_WORDS, DecisionIn, ReliefEventOut, ReliefIn, ReliefOut
+from services.money import fen_to_yuan
+from services.names import user_names
 from services.relief import apply as relief_apply
-from services.relief import evidence as relief_photos
-from services.relief import machine as relief
-from services.relief.rules import REASONS, STATES, fen_to_yuan
-from services.visits.needs import user_names
+from services.relief import evidence, machine
+from services.relief.rules import REASONS, STATES
 
 
 def relief_out(session: Session, application: ReliefApplication) -> dict:
     """Serialise an application with what the signed-in user may do next, its history and its photos."""
-    events = relief.history(session, application)
+    events = machine.history(session, application)
     names = user_names(session, {event.user_id for event in events})
     return ReliefOut(
         id=application.id,
@@ -54,9 +47,9 @@ def relief_out(session: Session, application: ReliefApplication) -> dict:
         paid_at=application.paid_at,
         payment_method=application.payment_method,
         payment_reference=application.payment_reference,
-        allowed_actions=relief.allowed_actions(session, current_user, application),
+        allowed_actions=machine.allowed_actions(session, current_user, application),
         history=[_event_out(event, names) for event in events],
-        photos=[relief_photo_out(photo) for photo in relief_photos.photos_of(session, application)],
+        photos=[relief_photo_out(photo) for photo in evidence.photos_of(session, application)],
     ).model_dump(mode="json")
 
 
@@ -77,33 +70,15 @@ def relief_photo_out(photo) -> dict:
     return photo_out(photo, ("photos.relief_show", "photos.relief_thumb"))
 
 
-def _invalid(problem: ValidationError):
-    return error(422, "invalid", "提交的内容有误，请检查标红的项目", fields=validation_messages(problem, RELIEF_WORDS))
-
-
-def _refused(session: Session, problem: relief.ReliefError):
-    """Undo everything the refused transition did and say why: 403 not allowed, 400 otherwise."""
-    session.rollback()
-    if isinstance(problem, relief.NotAllowed):
-        return error(403, "not_allowed", str(problem))
-    return error(400, "relief_refused", str(problem))
-
-
 @route(openapi.CREATE_RELIEF)
 def create_relief():
     """Raise an application once: 201 created, 200 the same application again, 409 the UUID with other content."""
     try:
         payload = ReliefIn.model_validate(request.get_json(silent=True) or {})
     except ValidationError as problem:
-        return _invalid(problem)
+        return invalid(problem, RELIEF_WORDS)
     session = get_session()
-    try:
-        application, created = relief_apply.create_application(session, actor(), payload)
-    except relief_apply.ReliefConflict as problem:
-        session.rollback()
-        return error(409, "relief_conflict", str(problem))
-    except relief.ReliefError as problem:
-        return _refused(session, problem)
+    application, created = relief_apply.create_application(session, actor(), payload)
     session.commit()
     return jsonify(relief_out(session, application)), (201 if created else 200)
 
@@ -112,51 +87,30 @@ def create_relief():
 def relief_detail(application_id: int):
     """Show one application in scope, with the actions the caller may take now."""
     session = get_session()
-    return relief_out(session, relief.get_application_for(session, current_user, application_id))
+    return relief_out(session, machine.get_application_for(session, current_user, application_id))
 
 
 @route(openapi.DECIDE_RELIEF)
 def decide_relief(application_id: int):
     """Make one decision on the version the officer saw; a stale version answers 409 with the state now."""
     session = get_session()
-    application = relief.get_application_for(session, current_user, application_id)
+    application = machine.get_application_for(session, current_user, application_id)
     try:
         payload = DecisionIn.model_validate(request.get_json(silent=True) or {})
     except ValidationError as problem:
-        return _invalid(problem)
-    try:
-        relief.decide(session, actor(), application, relief.Decision(**payload.model_dump()))
-    except relief.StaleVersion as problem:
-        session.rollback()
-        return _stale(session, application_id, str(problem))
-    except relief.ReliefError as problem:
-        return _refused(session, problem)
+        return invalid(problem, RELIEF_WORDS)
+    machine.decide(session, actor(), application, machine.Decision(**payload.model_dump()))
     session.commit()
     return relief_out(session, application)
-
-
-def _stale(session: Session, application_id: int, message: str):
-    current = relief.get_application_for(session, current_user, application_id)
-    body = StaleOut(
-        error="stale_version",
-        message=message,
-        state=current.state,
-        state_label=STATES[current.state],
-        version=current.version,
-    )
-    return jsonify(body.model_dump(mode="json")), 409
 
 
 @route(openapi.ADD_RELIEF_PHOTO)
 def add_relief_photo(uuid: str):
     """Add one evidence photo (multipart: file, uuid, caption); a replayed photo UUID answers 200."""
     session = get_session()
-    application = relief_photos.get_application_by_uuid_for(session, current_user, uuid)
+    application = evidence.get_application_by_uuid_for(session, current_user, uuid)
 
     def store(**fields):
-        return relief_photos.add_relief_photo(session, actor(), application, **fields)
+        return evidence.add_relief_photo(session, actor(), application, **fields)
 
-    try:
-        return photo_upload(session, store, relief_photo_out)
-    except relief.NotAllowed as problem:
-        return _refused(session, problem)
+    return photo_upload(session, store, relief_photo_out)

@@ -1,10 +1,9 @@
 """GET /api/v1/coverage: a campaign's coverage for an area, as the coverage page shows it."""
 
-from flask import request
 from flask_login import current_user
 
-from blueprints.api import route
-from blueprints.coverage import campaign_from_request
+from blueprints import area_from_request, campaign_from_request
+from blueprints.api.core import route
 from db import get_session
 from services.api import openapi
 from services.api.schemas import AreaOut, CoverageCounts, CoverageOut
@@ -26,7 +25,7 @@ def coverage_for_area():
     """Answer the coverage of ?campaign= (default: today's) for ?area= (default: the user's own area)."""
     session = get_session()
     campaign = campaign_from_request()
-    area = coverage.check_area(session, current_user, request.args.get("area") or current_user.area_code)
+    area = area_from_request()
     result = coverage.coverage(session, current_user, campaign, area)
     total = _counts(result.total)
     answer = CoverageOut(**total.model_dump(), campaign_id=campaign.id, children=[_counts(c) for c in result.children])
