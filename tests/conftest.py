@@ -280,6 +280,13 @@ def world(session, password_hash):
     return w
 
 
+def page_text(response, status: int = 200) -> str:
+    """Return a response's body as text, after checking it came with the expected status."""
+    body = response.get_data(as_text=True)
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {body[:300]!r}"
+    return body
+
+
 def login(client, user) -> None:
     """Sign a user in without the password round trip (login itself is tested in test_auth)."""
     with client.session_transaction() as flask_session:

@@ -11,12 +11,7 @@ from services.api.schemas import VisitIn
 from services.audit import Actor
 from services.clock import CHINA
 from services.visits.visits import record_visit
-from tests.conftest import TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, add_need, add_relief
-
-
-def text(response):
-    assert response.status_code == 200, response.status_code
-    return response.get_data(as_text=True)
+from tests.conftest import TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, add_need, add_relief, page_text
 
 
 @pytest.fixture
@@ -60,19 +55,19 @@ def test_village_at_87_percent_leads_the_township_to_the_same_6_households_the_a
         survey(session, world.assistant_a, household)
     session.commit()
     township = as_user("township")
-    page = text(township.get("/coverage/"))
+    page = page_text(township.get("/coverage/"))
     row = re.search(r"碗窑村</a>.*?rate__text\">(\d+)%", page, re.S)
     assert row and row.group(1) == "87"
     missing_link = f"/coverage/missing?campaign={running.id}&amp;area={VILLAGE_A}"
     assert missing_link in page
-    township_list = text(township.get(missing_link.replace("&amp;", "&")))
+    township_list = page_text(township.get(missing_link.replace("&amp;", "&")))
     township_names = set(re.findall(r'hh-row__name">([^<]+)<', township_list))
     assert township_names == {f"村民{n}" for n in range(41, 47)}
     township.post("/logout")
     assistant = as_user("assistant_a")
-    home = text(assistant.get("/"))
+    home = page_text(assistant.get("/"))
     assert "还差 6 户" in home
-    assistant_list = text(assistant.get("/coverage/missing", query_string={"campaign": running.id}))
+    assistant_list = page_text(assistant.get("/coverage/missing", query_string={"campaign": running.id}))
     assert set(re.findall(r'hh-row__name">([^<]+)<', assistant_list)) == township_names
 
 
@@ -82,7 +77,7 @@ def test_categories_are_counted_in_persons_and_link_to_the_households(session, w
     session.commit()
     survey(session, world.assistant_a, world.household_a)
     session.commit()
-    page = text(as_user("township").get("/coverage/breakdown", query_string={"campaign": running.id}))
+    page = page_text(as_user("township").get("/coverage/breakdown", query_string={"campaign": running.id}))
     dibao = re.search(r'category=dibao&amp;area=530902100000">低保</a></th>\s*<td>(\d+)</td><td>(\d+)</td>', page)
     assert dibao and dibao.groups() == ("2", "1")  # 张明华 (visited) and 岩保
     assert "重残" in page and "特困（分散供养）" in page
@@ -96,15 +91,15 @@ def test_problems_found_in_the_window_are_counted_by_type_with_links_to_the_need
     need(session, world, world.household_other, "medical")  # another county
     session.commit()
     client = as_user("township")
-    page = text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
+    page = page_text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
     assert "发现问题（3 个）" in page
     medical = re.search(
         r'<th scope="row">医疗</th>\s*<td><a href="([^"]+)">(\d+)</a></td>\s*<td><a href="([^"]+)">(\d+)</a>', page
     )
     assert medical and medical.group(2) == "2" and medical.group(4) == "1"
-    listed = text(client.get(medical.group(1).replace("&amp;", "&")))
+    listed = page_text(client.get(medical.group(1).replace("&amp;", "&")))
     assert listed.count('class="need-item"') == 2 and "冬季排查回访期间提出" in listed
-    resolved = text(client.get(medical.group(3).replace("&amp;", "&")))
+    resolved = page_text(client.get(medical.group(3).replace("&amp;", "&")))
     assert resolved.count('class="need-item"') == 1
     assert "住房" not in re.search(r"发现问题.*?</table>", page, re.S).group(0)
     outcomes = re.search(r"解决情况.*", page, re.S).group(0)
@@ -119,9 +114,9 @@ def test_relief_granted_in_the_window_is_counted_with_its_amount_and_listed(sess
     granted(session, world, world.household_a, 20000, decided_at=datetime.now(UTC) - timedelta(days=40))
     session.commit()
     client = as_user("county")
-    page = text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
+    page = page_text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
     assert "2 人次 · 1300.50 元" in page
-    listed = text(client.get("/coverage/relief", query_string={"campaign": running.id}))
+    listed = page_text(client.get("/coverage/relief", query_string={"campaign": running.id}))
     assert listed.count('class="relief-row"') == 2 and "张明华" in listed and "杨梅国" in listed
     partial = client.get("/coverage/relief", query_string={"campaign": running.id}, headers={"HX-Request": "true"})
     assert "<html" not in partial.get_data(as_text=True) and "HX-Request" in partial.headers["Vary"]
@@ -133,11 +128,11 @@ def test_care_agreements_and_wishes_link_to_the_households(session, world, runni
     session.add_all([world.household_a, world.household_b])
     session.commit()
     client = as_user("township")
-    page = text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
+    page = page_text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
     assert re.search(r"签订照料协议</span><span class=\"weui-cell__ft\">1 户", page)
-    care = text(client.get("/households/", query_string={"flag": "care_agreement", "area": TOWNSHIP}))
+    care = page_text(client.get("/households/", query_string={"flag": "care_agreement", "area": TOWNSHIP}))
     assert "张明华" in care and "杨梅国" not in care and "只显示：博尚镇 · 已签订照料协议" in care
-    wish = text(client.get("/households/", query_string={"flag": "wants_institutional_care", "area": TOWNSHIP}))
+    wish = page_text(client.get("/households/", query_string={"flag": "wants_institutional_care", "area": TOWNSHIP}))
     assert "杨梅国" in wish and "张明华" not in wish
 
 
@@ -150,19 +145,19 @@ def test_relief_list_requires_login_and_stays_in_scope(client, session, world, r
 
 
 def test_an_area_filter_never_widens_the_household_list_beyond_scope(world, as_user):
-    page = text(as_user("assistant_a").get("/households/", query_string={"area": "530900000000"}))
+    page = page_text(as_user("assistant_a").get("/households/", query_string={"area": "530900000000"}))
     assert "张明华" in page and "杨梅国" not in page and "段明" not in page
 
 
 def test_the_coverage_page_loads_the_breakdown_after_it(session, world, running, as_user):
     client = as_user("township")
-    page = text(client.get("/coverage/"))
+    page = page_text(client.get("/coverage/"))
     url = f"/coverage/breakdown?campaign={running.id}&amp;area={TOWNSHIP}"
     assert f'hx-get="{url}"' in page and 'hx-trigger="load"' in page and "对象类别（人）" not in page
     partial = client.get(url.replace("&amp;", "&"), headers={"HX-Request": "true"})
-    assert "<html" not in text(partial) and "对象类别（人）" in text(partial)
+    assert "<html" not in page_text(partial) and "对象类别（人）" in page_text(partial)
     assert "HX-Request" in partial.headers["Vary"]
-    whole = text(client.get(url.replace("&amp;", "&")))
+    whole = page_text(client.get(url.replace("&amp;", "&")))
     assert "<html" in whole and "排查统计 · 博尚镇" in whole and "冬季排查回访" in whole
 
 

@@ -3,15 +3,11 @@ from sqlmodel import select
 
 from models import AuditEvent, Household, Person, PersonCategory
 from services.registry.idnumber import check_digit
-from tests.conftest import VILLAGE_A, VILLAGE_B, add_household, login
+from tests.conftest import VILLAGE_A, VILLAGE_B, add_household, login, page_text
 
 
 def valid_id(first17="53090219800101123"):
     return first17 + check_digit(first17)
-
-
-def text(response):
-    return response.get_data(as_text=True)
 
 
 def audit_actions(session):
@@ -22,13 +18,13 @@ def audit_actions(session):
 
 
 def test_assistant_lists_only_own_village(as_user):
-    body = text(as_user("assistant_a").get("/households/"))
+    body = page_text(as_user("assistant_a").get("/households/"))
     assert "张明华" in body and "碗窑村" in body
     assert "杨梅国" not in body and "段明" not in body
 
 
 def test_township_lists_both_villages(as_user):
-    body = text(as_user("township").get("/households/"))
+    body = page_text(as_user("township").get("/households/"))
     assert "张明华" in body and "杨梅国" in body and "段明" not in body
 
 
@@ -37,26 +33,27 @@ def test_list_requires_login(client):
 
 
 def test_list_masks_nothing_it_should_not_show(as_user):
-    body = text(as_user("township").get("/households/"))
-    assert "530902194505168663" not in body
+    body = page_text(as_user("township").get("/households/"))
+    assert "张明华" in body and "碗窑村 · 0001号" in body  # the household is listed...
+    assert "530902194505168663" not in body  # ...without its head's full ID number
 
 
 @pytest.mark.parametrize("query", ["张明", "0001", "13900000001", "8663"])
 def test_search_finds_by_name_number_phone_and_id_last_four(as_user, query):
-    body = text(as_user("assistant_a").get("/households/", query_string={"q": query}))
+    body = page_text(as_user("assistant_a").get("/households/", query_string={"q": query}))
     assert "张明华" in body
 
 
 def test_search_never_reaches_outside_scope(as_user):
-    body = text(as_user("assistant_a").get("/households/", query_string={"q": "杨梅国"}))
+    body = page_text(as_user("assistant_a").get("/households/", query_string={"q": "杨梅国"}))
     assert 'class="hh-row"' not in body and "没有找到" in body
 
 
 def test_filter_by_category_and_village(as_user):
     client = as_user("township")
-    body = text(client.get("/households/", query_string={"category": "tekun_dispersed"}))
+    body = page_text(client.get("/households/", query_string={"category": "tekun_dispersed"}))
     assert "杨梅国" in body and "张明华" not in body
-    body = text(client.get("/households/", query_string={"village": VILLAGE_A}))
+    body = page_text(client.get("/households/", query_string={"village": VILLAGE_A}))
     assert "张明华" in body and "杨梅国" not in body
 
 
@@ -67,11 +64,11 @@ def test_htmx_gets_only_the_rows_and_more_pages_load(as_user, session):
     client = as_user("assistant_a")
     first = client.get("/households/", headers={"HX-Request": "true"})
     assert "HX-Request" in first.headers["Vary"]
-    assert "<html" not in text(first) and "加载更多" in text(first)
-    assert text(first).count('class="hh-row"') == 20
+    assert "<html" not in page_text(first) and "加载更多" in page_text(first)
+    assert page_text(first).count('class="hh-row"') == 20
     second = client.get("/households/", query_string={"page": 2}, headers={"HX-Request": "true"})
-    assert text(second).count('class="hh-row"') == 9 and "加载更多" not in text(second)
-    assert "户主02" in text(second) or "户主02" in text(first)
+    assert page_text(second).count('class="hh-row"') == 9 and "加载更多" not in page_text(second)
+    assert "户主02" in page_text(second) or "户主02" in page_text(first)
 
 
 def test_exited_households_are_listed_only_when_asked(as_user, session, world):
@@ -79,8 +76,8 @@ def test_exited_households_are_listed_only_when_asked(as_user, session, world):
     session.add(world.household_a)
     session.commit()
     client = as_user("assistant_a")
-    assert "张明华" not in text(client.get("/households/"))
-    assert "张明华" in text(client.get("/households/", query_string={"status": "exited"}))
+    assert "张明华" not in page_text(client.get("/households/"))
+    assert "张明华" in page_text(client.get("/households/", query_string={"status": "exited"}))
 
 
 # ---- detail ------------------------------------------------------------------------------
@@ -88,7 +85,7 @@ def test_exited_households_are_listed_only_when_asked(as_user, session, world):
 
 def test_detail_shows_members_with_masked_id_and_categories(as_user, world):
     response = as_user("assistant_a").get(f"/households/{world.household_a.id}")
-    body = text(response)
+    body = page_text(response)
     assert "张明华" in body and "530902********8663" in body and "530902194505168663" not in body
     assert "低保" in body and "重病" in body and "李协理" in body
     assert 'hx-history="false"' in body
@@ -101,7 +98,7 @@ def test_detail_requires_login(client, world):
 def test_other_village_gets_404(as_user, world):
     client = as_user("assistant_a")
     response = client.get(f"/households/{world.household_b.id}")
-    assert response.status_code == 404 and "杨梅国" not in text(response)
+    assert "杨梅国" not in page_text(response, 404)
     assert client.get("/households/999999").status_code == 404
 
 
@@ -119,7 +116,7 @@ def test_city_sees_every_county(as_user, world):
 def test_full_id_is_shown_on_an_explicit_tap_and_audited(as_user, world, session):
     url = f"/households/{world.household_a.id}/members/{world.head_a.id}/id-number"
     response = as_user("assistant_a").post(url, headers={"HX-Request": "true"})
-    assert "530902194505168663" in text(response) and "<html" not in text(response)
+    assert "530902194505168663" in page_text(response) and "<html" not in page_text(response)
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "person.id_viewed")).one()
     assert event.user_id == world.assistant_a.id and event.object_id == str(world.head_a.id)
 
@@ -178,29 +175,31 @@ def test_create_form_requires_login(client):
 
 def test_assistant_cannot_register_in_another_village(as_user, session):
     response = as_user("assistant_a").post("/households/new", data=new_household_form(area_code=VILLAGE_B))
-    assert response.status_code == 400 and "请选择您辖区内的村" in text(response)
+    assert "请选择您辖区内的村" in page_text(response, 400)
     assert session.exec(select(Household).where(Household.area_code == VILLAGE_B)).all()[0].household_no == "0001"
     assert len(session.exec(select(Household)).all()) == 3
 
 
 def test_bad_id_number_changes_nothing_and_says_why(as_user, session):
     response = as_user("assistant_a").post("/households/new", data=new_household_form(id_number="530902195101041831"))
-    assert response.status_code == 400 and "校验位" in text(response)
+    body = page_text(response, 400)
+    assert "校验位" in body
     assert len(session.exec(select(Household)).all()) == 3
-    assert "罕春" in text(response)  # what was typed is kept
+    assert "罕春" in body  # what was typed is kept
 
 
 def test_known_id_number_points_to_the_existing_household(as_user, world, session):
     response = as_user("township").post("/households/new", data=new_household_form(id_number="53090219551221719X"))
-    assert response.status_code == 400
-    assert "已登记在勐准村 0001 号户" in text(response)
-    assert f'href="/households/{world.household_b.id}"' in text(response)
+    body = page_text(response, 400)
+    assert "已登记在勐准村 0001 号户" in body
+    assert f'href="/households/{world.household_b.id}"' in body
     assert len(session.exec(select(Household)).all()) == 3
 
 
 def test_known_id_number_outside_scope_is_named_without_a_link(as_user, world):
     response = as_user("assistant_a").post("/households/new", data=new_household_form(id_number="530902194810125248"))
-    assert "已在安石村登记" in text(response) and f"/households/{world.household_other.id}" not in text(response)
+    body = page_text(response, 400)
+    assert "已在安石村登记" in body and f"/households/{world.household_other.id}" not in body
 
 
 # ---- edit --------------------------------------------------------------------------------
@@ -208,7 +207,7 @@ def test_known_id_number_outside_scope_is_named_without_a_link(as_user, world):
 
 def test_edit_household_changes_fields_and_audits_them(as_user, world, session):
     client = as_user("assistant_a")
-    form = text(client.get(f"/households/{world.household_a.id}/edit"))
+    form = page_text(client.get(f"/households/{world.household_a.id}/edit"))
     assert "13900000001" in form
     response = client.post(
         f"/households/{world.household_a.id}/edit",
@@ -234,7 +233,7 @@ def test_edit_rejects_an_assistant_of_another_village(as_user, world):
         f"/households/{world.household_a.id}/edit",
         data={"area_code": VILLAGE_A, "kind": "family", "assistant_id": str(world.assistant_b.id)},
     )
-    assert response.status_code == 400 and "请选择本村的协理员" in text(response)
+    assert "请选择本村的协理员" in page_text(response, 400)
 
 
 def test_edit_other_village_gets_404(as_user, world):
@@ -252,7 +251,7 @@ def test_edit_requires_login(client, world):
 
 def test_add_member_with_categories(as_user, world, session):
     client = as_user("assistant_a")
-    assert "添加成员" in text(client.get(f"/households/{world.household_a.id}/members/new"))
+    assert "添加成员" in page_text(client.get(f"/households/{world.household_a.id}/members/new"))
     response = client.post(
         f"/households/{world.household_a.id}/members/new",
         data={
@@ -263,7 +262,7 @@ def test_add_member_with_categories(as_user, world, session):
         },
     )
     assert response.status_code == 302
-    detail = text(client.get(f"/households/{world.household_a.id}"))
+    detail = page_text(client.get(f"/households/{world.household_a.id}"))
     assert "张小花" in detail and "留守儿童" in detail and "2015年生" in detail
 
 
@@ -271,13 +270,13 @@ def test_second_head_is_refused(as_user, world):
     response = as_user("assistant_a").post(
         f"/households/{world.household_a.id}/members/new", data={"name": "李四", "relation": "本人"}
     )
-    assert response.status_code == 400 and "已有户主" in text(response)
+    assert "已有户主" in page_text(response, 400)
 
 
 def test_edit_member_keeps_id_number_when_left_blank(as_user, world, session):
     url = f"/households/{world.household_a.id}/members/{world.head_a.id}/edit"
     client = as_user("assistant_a")
-    page = text(client.get(url))
+    page = page_text(client.get(url))
     assert "530902********8663" in page and "530902194505168663" not in page
     response = client.post(
         url,
@@ -306,18 +305,28 @@ def test_member_pages_require_login(client, world):
     assert client.get(f"/households/{world.household_a.id}/members/new").status_code == 302
 
 
+def test_member_edit_requires_login_and_changes_nothing(client, world, session):
+    url = f"/households/{world.household_a.id}/members/{world.head_a.id}/edit"
+    for response in (client.get(url), client.post(url, data={"name": "改名", "relation": "本人", "id_number": ""})):
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    session.refresh(world.head_a)
+    assert world.head_a.name == "张明华" and world.head_a.id_number == "530902194505168663"
+    assert audit_actions(session) == []
+
+
 # ---- exit --------------------------------------------------------------------------------
 
 
 def test_township_exits_a_household_with_a_reason_and_can_restore_it(as_user, world, session):
     client = as_user("township")
-    assert "退出原因" in text(client.get(f"/households/{world.household_a.id}/exit")) or True
+    form = page_text(client.get(f"/households/{world.household_a.id}/exit"))
+    assert "迁出本地" in form and "确认退出" in form
     response = client.post(f"/households/{world.household_a.id}/exit", data={"reason": "迁出本地"})
     assert response.status_code == 302
     session.refresh(world.household_a)
     assert world.household_a.status == "exited" and world.household_a.exit_reason == "迁出本地"
-    assert "已退出" in text(client.get(f"/households/{world.household_a.id}"))
-    client.post(f"/households/{world.household_a.id}/restore")
+    assert "已退出" in page_text(client.get(f"/households/{world.household_a.id}"))
+    assert client.post(f"/households/{world.household_a.id}/restore").status_code == 302
     session.refresh(world.household_a)
     assert world.household_a.status == "active"
     assert {"household.exited", "household.restored"} <= set(audit_actions(session))
@@ -325,7 +334,7 @@ def test_township_exits_a_household_with_a_reason_and_can_restore_it(as_user, wo
 
 def test_exit_needs_a_reason(as_user, world, session):
     response = as_user("township").post(f"/households/{world.household_a.id}/exit", data={"reason": "其他"})
-    assert response.status_code == 400 and "写明原因" in text(response)
+    assert "写明原因" in page_text(response, 400)
     session.refresh(world.household_a)
     assert world.household_a.status == "active"
 
@@ -333,7 +342,7 @@ def test_exit_needs_a_reason(as_user, world, session):
 def test_assistant_cannot_exit_a_household(as_user, world):
     client = as_user("assistant_a")
     assert client.post(f"/households/{world.household_a.id}/exit", data={"reason": "迁出本地"}).status_code == 403
-    assert "退出在册" not in text(client.get(f"/households/{world.household_a.id}"))
+    assert "退出在册" not in page_text(client.get(f"/households/{world.household_a.id}"))
 
 
 def test_exit_other_village_gets_404(as_user, world):
@@ -342,3 +351,30 @@ def test_exit_other_village_gets_404(as_user, world):
 
 def test_exit_requires_login(client, world):
     assert client.get(f"/households/{world.household_a.id}/exit").status_code == 302
+
+
+def exited(session, household):
+    """Take a household off the register directly, as an earlier exit would have."""
+    household = session.get(Household, household.id)
+    household.status, household.exit_reason = "exited", "迁出本地"
+    session.add(household)
+    session.commit()
+    return household
+
+
+def test_restore_requires_login_and_changes_nothing(client, world, session):
+    household = exited(session, world.household_a)
+    response = client.post(f"/households/{household.id}/restore")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    session.refresh(household)
+    assert household.status == "exited" and household.exit_reason == "迁出本地"
+    assert "household.restored" not in audit_actions(session)
+
+
+@pytest.mark.parametrize("role", ["assistant_b", "other_county"])
+def test_restore_of_a_household_out_of_scope_gets_404_and_changes_nothing(as_user, world, session, role):
+    household = exited(session, world.household_a)
+    assert as_user(role).post(f"/households/{household.id}/restore").status_code == 404
+    session.refresh(household)
+    assert household.status == "exited" and household.exit_reason == "迁出本地"
+    assert "household.restored" not in audit_actions(session)

@@ -203,6 +203,13 @@ def test_other_village_gets_404_for_the_photo(client, visit_uuid, world):
         assert response.status_code == 404 and response.mimetype != "image/jpeg"
 
 
+def test_upload_requires_login_and_stores_nothing(app, visit_uuid, session):
+    response = upload(app.test_client(), visit_uuid, jpeg("red"))
+    assert response.status_code == 401 and "Location" not in response.headers
+    assert response.get_json() == {"error": "login_required", "message": "请先登录"}
+    assert photo_count(session) == 0 and stored_files(app) == []
+
+
 def test_photo_requires_login(app, client, visit_uuid):
     body = upload(client, visit_uuid, jpeg("red")).get_json()
     anonymous = app.test_client()

@@ -16,11 +16,7 @@ from services.relief.apply import create_application
 from services.relief.evidence import add_relief_photo
 from services.relief.machine import Decision, decide
 from services.visits.visits import record_visit
-from tests.conftest import TOWNSHIP
-
-
-def text(response):
-    return response.get_data(as_text=True)
+from tests.conftest import TOWNSHIP, page_text
 
 
 def add_fund(session, balance_yuan=10_000, limit_yuan=1_000):
@@ -89,7 +85,7 @@ def application_fields(**changes):
 def post_form(client, world, household=None, need=None, **changes):
     household = household or world.household_a
     url = f"/relief/new?household={household.id}" + (f"&need={need.id}" if need else "")
-    body = text(client.get(url))
+    body = page_text(client.get(url))
     person = re.search(r'<option value="(\d+)"', body).group(1)
     fields = application_fields(**{"person_id": person, **changes})
     return client.post(url, data={"uuid": form_uuid(body), **fields}), url, fields
@@ -111,7 +107,7 @@ def decide_by_form(client, application, action, version, **fields):
 
 
 def test_form_offers_the_members_grouped_reasons_payment_forms_and_the_urgent_switch(as_user, world):
-    body = text(as_user("assistant_a").get(f"/relief/new?household={world.household_a.id}"))
+    body = page_text(as_user("assistant_a").get(f"/relief/new?household={world.household_a.id}"))
     assert "碗窑村 0001号" in body and "张明华（本人）" in body
     assert '<optgroup label="急难型">' in body and '<optgroup label="疫情影响">' in body
     assert "支出型·医疗" in body and "疫情影响·返乡失业" in body
@@ -123,7 +119,8 @@ def test_form_offers_the_members_grouped_reasons_payment_forms_and_the_urgent_sw
 
 def test_each_opening_of_the_form_gets_its_own_uuid(as_user, world):
     client = as_user("assistant_a")
-    first, second = (form_uuid(text(client.get(f"/relief/new?household={world.household_a.id}"))) for _ in range(2))
+    url = f"/relief/new?household={world.household_a.id}"
+    first, second = (form_uuid(page_text(client.get(url))) for _ in range(2))
     assert first != second
 
 
@@ -148,7 +145,7 @@ def test_an_exited_household_cannot_apply(as_user, world, session):
     session.add(household)
     session.commit()
     response = as_user("assistant_a").get(f"/relief/new?household={world.household_a.id}")
-    assert response.status_code == 409 and "已退出在册" in text(response)
+    assert "已退出在册" in page_text(response, 409)
 
 
 def test_assistant_submits_an_application_and_lands_on_it(as_user, world, session):
@@ -157,18 +154,18 @@ def test_assistant_submits_an_application_and_lands_on_it(as_user, world, sessio
     application = session.exec(select(ReliefApplication)).one()
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/relief/{application.id}")
     assert application.state == "submitted" and application.amount_requested_fen == 60000 and application.urgent
-    assert "已提交，等待乡镇审批" in text(client.get(response.headers["Location"]))
+    assert "已提交，等待乡镇审批" in page_text(client.get(response.headers["Location"]))
 
 
 def test_a_double_submit_makes_one_application(as_user, world, session):
     client = as_user("assistant_a")
     url = f"/relief/new?household={world.household_a.id}"
-    body = text(client.get(url))
+    body = page_text(client.get(url))
     data = {"uuid": form_uuid(body), **application_fields(person_id=str(world.head_a.id))}
     first, second = client.post(url, data=data), client.post(url, data=data)
     assert count(session, ReliefApplication) == 1
     assert first.headers["Location"] == second.headers["Location"]
-    assert "没有重复保存" in text(client.get(second.headers["Location"]))
+    assert "没有重复保存" in page_text(client.get(second.headers["Location"]))
 
 
 @pytest.mark.parametrize(
@@ -184,8 +181,7 @@ def test_a_double_submit_makes_one_application(as_user, world, session):
 )
 def test_bad_amounts_are_refused_next_to_the_field_and_nothing_is_stored(as_user, world, session, amount, message):
     response, _url, _fields = post_form(as_user("assistant_a"), world, amount_yuan=amount)
-    body = text(response)
-    assert response.status_code == 400
+    body = page_text(response, 400)
     assert f'<p class="field-error" id="amount_yuan-error" role="alert">{message}' in body
     assert f'value="{amount}"' in body and "房屋失火" in body  # what was typed stays
     assert count(session, ReliefApplication) == 0 and count(session, ReliefEvent) == 0
@@ -195,8 +191,8 @@ def test_missing_fields_are_named_each_next_to_its_field(as_user, world, session
     response, _url, _fields = post_form(
         as_user("assistant_a"), world, reason="", circumstances=" ", payment_form="", person_id="999999"
     )
-    body = text(response)
-    assert response.status_code == 400 and "有 4 处需要修改" in body
+    body = page_text(response, 400)
+    assert "有 4 处需要修改" in body
     for message in ("请选择遇到困难的家庭成员", "请选择救助原因", "请写明困难情况", "请选择发放方式"):
         assert message in body
     assert count(session, ReliefApplication) == 0
@@ -213,9 +209,9 @@ def test_a_relief_need_starts_the_form_prefilled_and_is_linked(as_user, world, s
     session.add(need)
     session.commit()
     client = as_user("assistant_a")
-    need_page = text(client.get(f"/needs/{need.id}"))
+    need_page = page_text(client.get(f"/needs/{need.id}"))
     assert f"/relief/new?household={world.household_a.id}&amp;need={need.id}" in need_page
-    body = text(client.get(f"/relief/new?household={world.household_a.id}&need={need.id}"))
+    body = page_text(client.get(f"/relief/new?household={world.household_a.id}&need={need.id}"))
     assert "老人突发重病住院，家中无钱缴费</textarea>" in body
     post_form(client, world, need=need)
     assert session.exec(select(ReliefApplication)).one().need_id == need.id
@@ -226,9 +222,9 @@ def test_a_draft_is_kept_then_edited_and_submitted_by_its_creator(as_user, world
     post_form(client, world, submit="draft", amount_yuan="500")
     application = session.exec(select(ReliefApplication)).one()
     assert application.state == "draft"
-    page = text(show(client, application))
+    page = page_text(show(client, application))
     assert "修改" in page and f"/relief/{application.id}/edit" in page
-    form = text(client.get(f"/relief/{application.id}/edit"))
+    form = page_text(client.get(f"/relief/{application.id}/edit"))
     assert 'value="500.00"' in form
     response = client.post(
         f"/relief/{application.id}/edit",
@@ -248,12 +244,23 @@ def test_only_the_creator_edits_and_only_drafts_or_returned_ones(as_user, world,
     assert as_user("assistant_b").get(f"/relief/{draft.id}/edit").status_code == 404
 
 
+def test_edit_requires_login_and_changes_nothing(client, world, session):
+    draft = raised(session, world, submit=False)
+    url = f"/relief/{draft.id}/edit"
+    fields = {"version": draft.version, **application_fields(person_id=str(world.head_a.id), amount_yuan="450")}
+    for response in (client.get(url), client.post(url, data=fields)):
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    session.refresh(draft)
+    assert draft.amount_requested_fen == 60000 and draft.state == "draft" and draft.version == fields["version"]
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "relief.edited")).first() is None
+
+
 def test_edit_refuses_a_bad_amount_and_changes_nothing(as_user, world, session):
     draft = raised(session, world, submit=False)
     response = as_user("assistant_a").post(
         f"/relief/{draft.id}/edit", data={"version": draft.version, **application_fields(amount_yuan="-5")}
     )
-    assert response.status_code == 400 and "金额必须大于 0" in text(response)
+    assert "金额必须大于 0" in page_text(response, 400)
     session.refresh(draft)
     assert draft.amount_requested_fen == 60000 and draft.state == "draft"
 
@@ -263,9 +270,9 @@ def test_a_returned_application_is_fixed_and_submitted_again(as_user, world, ses
     application = raised(session, world)
     decided(session, world.township, application, "return", comment="请补充医院诊断书")
     client = as_user("assistant_a")
-    page = text(show(client, application))
+    page = page_text(show(client, application))
     assert "退回补充材料" in page and "请补充医院诊断书" in page
-    form = text(client.get(f"/relief/{application.id}/edit"))
+    form = page_text(client.get(f"/relief/{application.id}/edit"))
     assert "重新提交" in form
     client.post(
         f"/relief/{application.id}/edit",
@@ -298,7 +305,7 @@ def test_approver_screen_shows_who_why_evidence_past_relief_reserve_and_limit(as
     earlier = raised(session, world, amount="300")
     decided(session, world.township, earlier, "approve")
     application = raised(session, world, urgent=True)
-    body = text(show(as_user("township"), application))
+    body = page_text(show(as_user("township"), application))
     assert "张明华" in body and "530902********8663" in body and "530902194505168663" not in body
     assert "碗窑村 · 0001号" in body or "碗窑村 · 0001号" in body.replace("博尚镇 · ", "")
     assert "低保" in body and "重病" in body
@@ -331,7 +338,7 @@ def test_another_villages_assistant_and_another_countys_officer_get_404(as_user,
 
 def test_the_creator_sees_no_decision_buttons(as_user, world, session):
     application = raised(session, world)
-    body = text(show(as_user("assistant_a"), application))
+    body = page_text(show(as_user("assistant_a"), application))
     assert "待乡镇审批" in body and 'id="do-approve"' not in body and "decision-bar" not in body
 
 
@@ -340,12 +347,12 @@ def test_urgent_paperwork_counts_down_and_then_shows_overdue(as_user, world, ses
     application = raised(session, world, urgent=True)
     decided(session, world.township, application, "approve")
     client = as_user("township")
-    assert "还剩 5 天补齐材料" in text(show(client, application))
+    assert "还剩 5 天补齐材料" in page_text(show(client, application))
     session.refresh(application)
     application.paperwork_due_at = utcnow() - timedelta(days=2, hours=1)
     session.add(application)
     session.commit()
-    assert "已逾期 2 天" in text(show(client, application))
+    assert "已逾期 2 天" in page_text(show(client, application))
 
 
 def test_evidence_photos_are_shown_and_more_can_be_added(as_user, world, session, app, tmp_path):
@@ -362,6 +369,6 @@ def test_evidence_photos_are_shown_and_more_can_be_added(as_user, world, session
         folder=tmp_path / "photos",
     )
     session.commit()
-    body = text(show(as_user("township"), application))
+    body = page_text(show(as_user("township"), application))
     assert "证明材料（1 张）" in body and f"/photos/relief/{photo.id}_t.jpg" in body and "诊断书" in body
     assert f'data-upload-url="/api/v1/relief/{application.uuid}/photos"' in body and "/static/js/relief.js" in body

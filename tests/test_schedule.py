@@ -14,7 +14,7 @@ from services.api.schemas import VisitIn
 from services.audit import Actor
 from services.visits import schedule, schedule_counts
 from services.visits.visits import record_visit
-from tests.conftest import VILLAGE_A, add_household, login
+from tests.conftest import VILLAGE_A, add_household, login, page_text
 
 NOW = datetime(2024, 6, 15, 4, 0, tzinfo=UTC)  # 12:00 on 15 June in China
 
@@ -170,7 +170,10 @@ def test_visits_tab_requires_login(client):
 def test_visits_tab_of_another_county_shows_none_of_our_households(as_user, client, world, session):
     visit(session, world.assistant_a, world.household_a)
     login(client, world.other_county)
-    body = client.get("/visits/").get_data(as_text=True)
+    body = page_text(client.get("/visits/"))
+    assert "各协理员待走访户数" in body and "未指定协理员" in body  # their own 段明, who has no assistant
+    assert '<div class="stat__num">1</div><div class="stat__label">今天</div>' in body
+    assert "还没有走访记录" in body  # our visit of 张明华 is not theirs to see
     assert "张明华" not in body and "杨梅国" not in body and "李协理" not in body
 
 
@@ -273,7 +276,8 @@ def test_township_home_shows_overdue_per_assistant(as_user, world, session):
 
 def test_county_home_has_no_per_assistant_list(as_user, client, world):
     login(client, world.county)
-    body = client.get("/").get_data(as_text=True)
+    body = page_text(client.get("/"))
+    assert "您好，钱科长" in body and "在册户数" in body
     assert "各协理员逾期未走访" not in body and "定期走访" not in body
 
 

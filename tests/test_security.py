@@ -2,7 +2,7 @@ import pytest
 
 import config
 from app import create_app
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, page_text
 
 
 def test_every_response_carries_the_security_headers(client, world):
@@ -21,8 +21,15 @@ def test_pages_are_never_cached_by_shared_caches(as_user):
 
 def test_pages_have_no_inline_script(as_user, world):
     client = as_user("assistant_a")
-    for path in ("/", "/households/", f"/households/{world.household_a.id}", "/me"):
-        body = client.get(path).get_data(as_text=True)
+    headings = {
+        "/": "兜底通",
+        "/households/": "住户",
+        f"/households/{world.household_a.id}": "碗窑村 0001号",
+        "/me": "我的",
+    }
+    for path, heading in headings.items():
+        body = page_text(client.get(path))
+        assert f'<h1 class="topbar__title">{heading}</h1>' in body and '<script src="' in body, path
         assert "<script>" not in body and " onclick=" not in body and ' style="' not in body
 
 

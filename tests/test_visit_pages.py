@@ -8,11 +8,7 @@ from models import CardScan, Household, Need, Photo
 from services.api.schemas import VisitIn
 from services.audit import Actor
 from services.visits.visits import record_visit
-from tests.conftest import VILLAGE_A, add_household, login
-
-
-def text(response):
-    return response.get_data(as_text=True)
+from tests.conftest import VILLAGE_A, add_household, login, page_text
 
 
 def form_url(household) -> str:
@@ -31,7 +27,7 @@ def recorded_visit(session, world, **content):
 
 
 def test_form_asks_the_self_checks_of_the_households_categories(as_user, world):
-    body = text(as_user("assistant_a").get(form_url(world.household_a)))
+    body = page_text(as_user("assistant_a").get(form_url(world.household_a)))
     assert "张明华" in body and "碗窑村 0001号" in body
     assert "本月保障金已到账" in body  # 低保
     assert "用药、康复治疗正常" in body  # 重病
@@ -40,7 +36,7 @@ def test_form_asks_the_self_checks_of_the_households_categories(as_user, world):
 
 
 def test_form_offers_every_checklist_item_kind_change_need_type_and_risk(as_user, world):
-    body = text(as_user("assistant_a").get(form_url(world.household_a)))
+    body = page_text(as_user("assistant_a").get(form_url(world.household_a)))
     for words in ("住房安全", "饮水", "日常照料", "排查回访", "定期走访", "临时探视", "有成员去世", "纳入低保", "紧急"):
         assert words in body
     assert 'id="kind-routine" name="kind" value="routine" checked' in body
@@ -51,15 +47,15 @@ def test_form_offers_every_checklist_item_kind_change_need_type_and_risk(as_user
 
 
 def test_a_link_may_choose_the_kind_of_visit(as_user, world):
-    body = text(as_user("assistant_a").get(form_url(world.household_a) + "?kind=survey"))
+    body = page_text(as_user("assistant_a").get(form_url(world.household_a) + "?kind=survey"))
     assert 'value="survey" checked' in body and 'value="routine" checked' not in body
-    body = text(as_user("assistant_a").get(form_url(world.household_a) + "?kind=party"))
+    body = page_text(as_user("assistant_a").get(form_url(world.household_a) + "?kind=party"))
     assert 'value="routine" checked' in body
 
 
 def test_each_opening_of_the_form_gets_its_own_visit_uuid(as_user, world):
     client = as_user("assistant_a")
-    first, second = (text(client.get(form_url(world.household_a))) for _ in range(2))
+    first, second = (page_text(client.get(form_url(world.household_a))) for _ in range(2))
 
     def uuid_in(body):
         return body.split('name="uuid" value="')[1].split('"')[0]
@@ -70,11 +66,11 @@ def test_each_opening_of_the_form_gets_its_own_visit_uuid(as_user, world):
 
 def test_form_carries_the_csrf_meta_tag_and_loads_visit_js_only_there(as_user, world):
     client = as_user("assistant_a")
-    body = text(client.get(form_url(world.household_a)))
+    body = page_text(client.get(form_url(world.household_a)))
     assert '<meta name="csrf-token" content="' in body
     assert "/static/js/visit.js?v=" in body
-    assert "js/visit.js" not in text(client.get(f"/households/{world.household_a.id}"))
-    assert "js/visit.js" not in text(client.get("/"))
+    assert "js/visit.js" not in page_text(client.get(f"/households/{world.household_a.id}"))
+    assert "js/visit.js" not in page_text(client.get("/"))
 
 
 def test_form_requires_login(client, world):
@@ -88,7 +84,7 @@ def test_form_of_another_village_gets_404(as_user, world):
 
 
 def test_township_opens_the_form_for_any_of_its_villages(as_user, world):
-    body = text(as_user("township").get(form_url(world.household_b)))
+    body = page_text(as_user("township").get(form_url(world.household_b)))
     assert "杨梅国" in body and "已签订三方委托照料服务协议" in body and "本月保障金已到账" in body
 
 
@@ -98,8 +94,7 @@ def test_exited_household_cannot_open_the_form(as_user, world, session):
     session.add(household)
     session.commit()
     response = as_user("assistant_a").get(form_url(world.household_a))
-    assert response.status_code == 409
-    body = text(response)
+    body = page_text(response, 409)
     assert "这户已退出在册，不能登记走访" in body and "退出原因：死亡" in body and "data-visit-form" not in body
 
 
@@ -110,7 +105,7 @@ def test_form_after_a_card_scan_cites_the_scan(as_user, world, session):
     token = live_card(session, world.household_a.id).token
     assert client.get(f"/h/{token}").status_code == 302
     scan = session.exec(select(CardScan).where(CardScan.household_id == world.household_a.id)).one()
-    body = text(client.get(form_url(world.household_a)))
+    body = page_text(client.get(form_url(world.household_a)))
     assert f'name="scan_id" value="{scan.id}"' in body and "已扫码" in body
 
 
@@ -121,12 +116,12 @@ def test_form_without_a_scan_of_this_household_cites_none(as_user, world, sessio
 
     client = as_user("assistant_a")
     client.get(f"/h/{live_card(session, other.id).token}")
-    body = text(client.get(form_url(world.household_a)))
+    body = page_text(client.get(form_url(world.household_a)))
     assert 'name="scan_id"' not in body and "已扫码" not in body
 
 
 def test_household_page_offers_a_visit_without_a_scan(as_user, world):
-    body = text(as_user("assistant_a").get(f"/households/{world.household_a.id}"))
+    body = page_text(as_user("assistant_a").get(f"/households/{world.household_a.id}"))
     assert "开始走访" in body and form_url(world.household_a) in body
 
 
@@ -135,7 +130,8 @@ def test_exited_household_page_offers_no_visit(as_user, world, session):
     household.status = "exited"
     session.add(household)
     session.commit()
-    body = text(as_user("assistant_a").get(f"/households/{world.household_a.id}?scan=1"))
+    body = page_text(as_user("assistant_a").get(f"/households/{world.household_a.id}?scan=1"))
+    assert "张明华" in body and "已退出" in body
     assert "开始走访" not in body
 
 
@@ -154,7 +150,7 @@ def test_visit_page_shows_the_visit_in_full(as_user, world, session):
         notes="老人腿脚不便",
         location={"lat": 23.88, "lon": 100.09, "accuracy": 18},
     )
-    body = text(as_user("assistant_a").get(f"/visits/{visit.id}"))
+    body = page_text(as_user("assistant_a").get(f"/visits/{visit.id}"))
     assert "定期走访" in body and "李协理" in body and "关注" in body
     assert "visit-row--problem" in body and "水管冻裂，靠邻居送水" in body
     assert "本月保障金已到账" in body and "用药、康复治疗正常" in body
@@ -181,7 +177,7 @@ def test_visit_page_links_photos_through_the_checked_route(as_user, world, sessi
     )
     session.add(photo)
     session.commit()
-    body = text(as_user("assistant_a").get(f"/visits/{visit.id}"))
+    body = page_text(as_user("assistant_a").get(f"/visits/{visit.id}"))
     assert f'href="/photos/{photo.id}.jpg"' in body and f'src="/photos/{photo.id}_t.jpg"' in body
     assert "厨房" in body and "1 张" in body
 
@@ -193,7 +189,7 @@ def test_visit_page_says_when_a_visit_began_with_a_scan(as_user, world, session)
     client.get(f"/h/{live_card(session, world.household_a.id).token}")
     scan = session.exec(select(CardScan)).one()
     visit = recorded_visit(session, world, scan_id=scan.id)
-    assert "是，走访前扫了这户的服务卡" in text(client.get(f"/visits/{visit.id}"))
+    assert "是，走访前扫了这户的服务卡" in page_text(client.get(f"/visits/{visit.id}"))
 
 
 def test_visit_page_requires_login(client, world, session):
@@ -215,5 +211,5 @@ def test_visit_page_shows_the_need_status_as_it_changes(as_user, world, session)
     need.status, need.resolution = "resolved", "已联系乡卫生院上门"
     session.add(need)
     session.commit()
-    body = text(as_user("township").get(f"/visits/{visit.id}"))
+    body = page_text(as_user("township").get(f"/visits/{visit.id}"))
     assert "已解决" in body and "处理结果：已联系乡卫生院上门" in body

@@ -20,7 +20,7 @@ from services.campaigns import work_report
 from services.campaigns.work_report_draft import draft_basic_situation
 from services.clock import CHINA
 from services.visits.visits import record_visit
-from tests.conftest import COUNTY, OTHER_COUNTY, TOWNSHIP, add_user, login
+from tests.conftest import COUNTY, OTHER_COUNTY, TOWNSHIP, add_user, login, page_text
 
 TODAY = datetime.now(CHINA).date()
 START, END = TODAY - timedelta(days=10), TODAY - timedelta(days=5)
@@ -31,10 +31,6 @@ PARTS = {
     "difficulties": "山区路远，协理员人手不足。",
     "suggestions": "建议增加协理员补助经费。",
 }
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -102,7 +98,7 @@ def statistics_now(session, world, campaign):
 
 
 def test_the_draft_tells_the_county_its_real_numbers(as_user, session, world, campaign):
-    page = text(as_user("county").get(page_url(campaign)))
+    page = page_text(as_user("county").get(page_url(campaign)))
     assert "临翔区共有在册困难群众2户2人" in page
     assert "低保1人、特困（分散供养）1人、重病1人" in page
     assert "共排查回访1户1人，户排查率50.0%，尚有1户未排查" in page
@@ -115,7 +111,7 @@ def test_a_saved_draft_comes_back_on_reload_and_is_audited(as_user, session, cam
     client = as_user("county")
     response = post(client, campaign, "save", 0)
     assert response.status_code == 302
-    page = text(client.get(page_url(campaign)))
+    page = page_text(client.get(page_url(campaign)))
     assert "草稿已保存" in page and "协理员人手不足" in page and 'name="version" value="1"' in page
     report = stored(session, campaign)
     assert report.measures == PARTS["measures"] and report.version == 1 and report.report_submitted_at is None
@@ -128,8 +124,7 @@ def test_a_save_on_a_stale_version_is_refused_and_keeps_what_was_typed(as_user, 
     client = as_user("county")
     post(client, campaign, "save", 0)
     response = post(client, campaign, "save", 0, difficulties="另一位同事写的困难")
-    assert response.status_code == 409
-    page = text(response)
+    page = page_text(response, 409)
     assert "已被他人修改，请刷新后再改" in page
     assert "您刚才填写、没有保存的内容" in page and "另一位同事写的困难" in page
     report = stored(session, campaign)
@@ -162,8 +157,7 @@ def test_submitting_with_a_part_missing_is_refused_and_changes_nothing(as_user, 
     client = as_user("county")
     post(client, campaign, "save", 0)
     response = post(client, campaign, "submit", 1, measures="  ", suggestions="新的建议")
-    assert response.status_code == 400
-    page = text(response)
+    page = page_text(response, 400)
     assert "请填写“解决措施”" in page and 'aria-invalid="true"' in page
     assert "新的建议" in page  # what was typed stays in the form
     report = stored(session, campaign)
@@ -178,7 +172,7 @@ def test_a_report_submitted_before_the_due_date_shows_as_on_time(as_user, client
     assert report.report_submitted_at is not None and report.report_submitted_by_id == world.county.id
     assert report.statistics_submitted_at is not None  # the table went with it
     login(client, world.city)
-    page = text(client.get("/reports/work", query_string={"campaign": campaign.id}))
+    page = page_text(client.get("/reports/work", query_string={"campaign": campaign.id}))
     row = county_row(page, "临翔区")
     assert row.count("report-timing--on_time") == 2 and "按时" in row and "逾期" not in row
     assert f"/reports/work/{campaign.id}/{COUNTY}/report.docx" in row
@@ -190,13 +184,13 @@ def test_a_report_submitted_after_the_due_date_shows_as_late(as_user, client, se
     set_due(session, campaign, -1)
     post(as_user("county"), campaign, "submit", 0)
     login(client, world.city)
-    row = county_row(text(client.get("/reports/work", query_string={"campaign": campaign.id})), "临翔区")
+    row = county_row(page_text(client.get("/reports/work", query_string={"campaign": campaign.id})), "临翔区")
     assert row.count("report-timing--late") == 2 and "逾期未报" not in row
 
 
 def test_a_county_that_has_sent_nothing_after_the_due_date_is_overdue(as_user, session, campaign):
     set_due(session, campaign, -1)
-    page = text(as_user("city").get("/reports/work", query_string={"campaign": campaign.id}))
+    page = page_text(as_user("city").get("/reports/work", query_string={"campaign": campaign.id}))
     row = county_row(page, "凤庆县")
     assert row.count("逾期未报") == 2 and "report.docx" not in row
     assert "逾期未报 8" in page  # every county of 临沧 is late with both
@@ -216,17 +210,17 @@ def test_the_deadline_is_judged_by_the_day_in_china(campaign):
 def test_a_submitted_report_is_read_only_until_the_city_returns_it(as_user, client, session, world, campaign):
     county = as_user("county")
     post(county, campaign, "submit", 0)
-    page = text(county.get(page_url(campaign)))
+    page = page_text(county.get(page_url(campaign)))
     assert 'name="measures"' not in page and "逐户建立台账" in page
     refused = post(county, campaign, "save", 1, measures="改一改")
-    assert refused.status_code == 409 and "报告已提交，不能再修改" in text(refused)
+    assert "报告已提交，不能再修改" in page_text(refused, 409)
     login(client, world.city)
     reason = {"version": 1, "reason": "请补充临时救助的具体数字"}
     returned = client.post(page_url(campaign, tail="/return"), data=reason)
     assert returned.status_code == 302
-    assert "已退回" in county_row(text(client.get(returned.headers["Location"])), "临翔区")
+    assert "已退回" in county_row(page_text(client.get(returned.headers["Location"])), "临翔区")
     login(county, world.county)
-    page = text(county.get(page_url(campaign)))
+    page = page_text(county.get(page_url(campaign)))
     assert "退回修改" in page and "请补充临时救助的具体数字" in page and 'name="measures"' in page
     assert post(county, campaign, "save", 2, measures="改好了").status_code == 302
     report = stored(session, campaign)
@@ -246,8 +240,38 @@ def test_returning_needs_a_reason(as_user, client, session, world, campaign):
     post(as_user("county"), campaign, "submit", 0)
     login(client, world.city)
     response = client.post(page_url(campaign, tail="/return"), data={"version": 1, "reason": " "})
-    assert response.status_code == 400 and "请写明退回的原因" in text(response)
+    assert "请写明退回的原因" in page_text(response, 400)
     assert stored(session, campaign).report_submitted_at is not None
+
+
+def still_submitted(session, campaign) -> bool:
+    """Tell whether the county's report is still submitted and was never returned (nor the return audited)."""
+    report = stored(session, campaign)
+    returned = session.exec(select(AuditEvent).where(AuditEvent.action == "work_report.returned")).all()
+    return report.report_submitted_at is not None and report.returned_at is None and returned == []
+
+
+def test_returning_requires_login_and_changes_nothing(app, as_user, session, campaign):
+    post(as_user("county"), campaign, "submit", 0)
+    response = app.test_client().post(page_url(campaign, tail="/return"), data={"version": 1, "reason": "补充"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert still_submitted(session, campaign)
+
+
+def test_returning_another_countys_report_gets_404(as_user, session, campaign):
+    post(as_user("county"), campaign, "submit", 0)
+    other = as_user("other_county")
+    assert other.post(page_url(campaign, tail="/return"), data={"version": 1, "reason": "补充"}).status_code == 404
+    assert still_submitted(session, campaign)
+
+
+@pytest.mark.parametrize("area_code", ["530999000000", TOWNSHIP])  # no such county; a township, not a county
+def test_returning_the_report_of_a_county_that_does_not_exist_gets_404(as_user, session, campaign, area_code):
+    post(as_user("county"), campaign, "submit", 0)
+    city = as_user("city")
+    response = city.post(page_url(campaign, area_code, tail="/return"), data={"version": 1, "reason": "补充"})
+    assert response.status_code == 404
+    assert still_submitted(session, campaign)
 
 
 def test_only_county_officers_write_and_only_the_city_returns(as_user, session, campaign):
@@ -332,14 +356,14 @@ def test_sending_the_table_twice_is_refused(as_user, session, campaign):
     county = as_user("county")
     post(county, campaign, "send_statistics", 0)
     response = post(county, campaign, "send_statistics", 1)
-    assert response.status_code == 409 and "统计表已报送" in text(response)
+    assert "统计表已报送" in page_text(response, 409)
 
 
 def test_regenerate_redrafts_from_the_latest_data_without_saving(as_user, session, world, campaign):
     county = as_user("county")
     post(county, campaign, "save", 0, basic_situation="旧的情况")
     visit(session, world.assistant_b, world.household_b)
-    page = text(post(county, campaign, "regenerate", 1, basic_situation="旧的情况"))
+    page = page_text(post(county, campaign, "regenerate", 1, basic_situation="旧的情况"))
     assert "共排查回访2户2人，户排查率100.0%，做到不漏一户一人" in page and "旧的情况" not in page
     assert "已按最新数据重新生成" in page
     assert stored(session, campaign).basic_situation == "旧的情况"
@@ -356,7 +380,7 @@ def test_another_countys_officer_gets_404(as_user, campaign):
     for tail in ("", "/report.docx", "/statistics.xlsx"):
         assert other.get(page_url(campaign, tail=tail)).status_code == 404
     assert post(other, campaign, "save", 0).status_code == 404
-    assert "临翔区" not in text(other.get(page_url(campaign, OTHER_COUNTY)))
+    assert "临翔区" not in page_text(other.get(page_url(campaign, OTHER_COUNTY)))
 
 
 def test_a_township_code_is_not_a_county_report(as_user, campaign):
@@ -379,7 +403,7 @@ def test_report_pages_require_login(client, campaign, tail):
 
 
 def test_without_campaigns_the_list_says_so(as_user, world):
-    assert "还没有排查专项" in text(as_user("city").get("/reports/work"))
+    assert "还没有排查专项" in page_text(as_user("city").get("/reports/work"))
 
 
 def test_every_save_submit_and_return_is_audited(as_user, client, session, world, campaign):
@@ -395,6 +419,6 @@ def test_every_save_submit_and_return_is_audited(as_user, client, session, world
 
 
 def test_the_city_page_links_each_county(as_user, campaign):
-    page = text(as_user("city").get("/reports/work", query_string={"campaign": campaign.id}))
+    page = page_text(as_user("city").get("/reports/work", query_string={"campaign": campaign.id}))
     assert len(re.findall(r'class="report-row"', page)) == 8
     assert f'href="/reports/work/{campaign.id}/{COUNTY}"' in page
