@@ -97,7 +97,7 @@ def _configure_login(app: Flask) -> None:
         """Send accounts with a temporary password to the change-password page first."""
         allowed = {"auth.change_password", "auth.logout", "static", "main.healthz", "main.manifest"}
         if request.blueprint == "api":
-            return None  # the API answers 403 in JSON itself (blueprints/api.py api_login_required)
+            return None  # the API answers 403 in JSON itself (blueprints/api/core.py api_login_required)
         if current_user.is_authenticated and current_user.must_change_password and request.endpoint not in allowed:
             from flask import redirect, url_for
 

@@ -58,7 +58,7 @@ class Household(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("area_code", "household_no", name="uq_household_area_no"),
-        # Covers the coverage counts (services/coverage.py): they read no household rows, only this index.
+        # Covers the coverage counts (services/campaigns/coverage.py): they read no household rows, only this index.
         Index(
             "ix_household_coverage", "area_code", "status", "kind", "care_agreement_signed", "wants_institutional_care"
         ),
@@ -255,7 +255,7 @@ class VisitFrequency(SQLModel, table=True):
 
 
 class ReliefApplication(SQLModel, table=True):
-    """An application for temporary relief (临时救助), moved only by services/relief.py's state machine."""
+    """An application for temporary relief (临时救助), moved only by the state machine in services/relief/machine.py."""
 
     __table_args__ = (
         Index("ix_relief_township_state", "township_code", "state"),

@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import select
 
 from models import Need, ReliefApplication, ReliefEvent, TownshipFund
-from tests.conftest import TOWNSHIP
+from tests.conftest import TOWNSHIP, page_text
 from tests.test_relief_pages import (
     add_fund,
     count,
@@ -13,7 +13,6 @@ from tests.test_relief_pages import (
     post_form,
     raised,
     show,
-    text,
     version_in,
     visited,
 )
@@ -31,14 +30,14 @@ def test_story_600_yuan_urgent_from_a_visit_approved_by_the_township_and_paid(as
     assert application.urgent and application.need_id == need.id
 
     township = as_user("township")
-    tab = text(township.get("/relief/"))
+    tab = page_text(township.get("/relief/"))
     assert "待我审批" in tab and f"/relief/{application.id}" in tab and "600 元" in tab
     assert "张明华" in tab and "碗窑村 · 0001号 · 急难型·火灾" in tab
-    page = text(show(township, application))
+    page = page_text(show(township, application))
     assert '余额 <strong class="relief-balance">10000 元</strong>' in page
     response = decide_by_form(township, application, "approve", version_in(page), amount_yuan="600.00")
     assert response.status_code == 302
-    page = text(township.get(response.headers["Location"]))
+    page = page_text(township.get(response.headers["Location"]))
     assert "已批准 600.00 元，已从乡镇备用金中支出" in page
     assert '余额 <strong class="relief-balance">9400 元</strong>' in page
     assert "还剩 5 天补齐材料" in page and 'href="#do-pay"' in page
@@ -47,7 +46,7 @@ def test_story_600_yuan_urgent_from_a_visit_approved_by_the_township_and_paid(as
     response = decide_by_form(
         township, application, "pay", version_in(page), payment_method="cash", payment_reference="XJ-001"
     )
-    page = text(township.get(response.headers["Location"]))
+    page = page_text(township.get(response.headers["Location"]))
     assert "已登记发放" in page and "凭证 XJ-001" in page and "已发放" in page
     session.refresh(application)
     assert application.state == "paid" and application.paid_by_id == world.township.id
@@ -59,22 +58,22 @@ def test_story_3000_yuan_is_forwarded_by_the_township_and_approved_by_the_county
     add_fund(session, balance_yuan=10_000)
     application = raised(session, world, amount="3000")
     township = as_user("township")
-    page = text(show(township, application))
+    page = page_text(show(township, application))
     assert "超过乡镇审批额度" in page and 'id="do-approve"' not in page and 'href="#do-forward"' in page
     refused = decide_by_form(township, application, "approve", version_in(page))
-    assert refused.status_code == 403 and "金额超过乡镇审批额度，请报县级审批" in text(refused)
+    assert refused.status_code == 403 and "金额超过乡镇审批额度，请报县级审批" in page_text(refused, 403)
     session.refresh(application)
     assert application.state == "submitted"
 
     response = decide_by_form(township, application, "forward", version_in(page), comment="情况属实，建议救助 3000 元")
     assert response.status_code == 302
     county = as_user("county")
-    tab = text(county.get("/relief/"))
+    tab = page_text(county.get("/relief/"))
     assert "待县级审批" in tab and f"/relief/{application.id}" in tab
-    page = text(show(county, application))
+    page = page_text(show(county, application))
     assert "情况属实，建议救助 3000 元" in page and 'href="#do-approve"' in page
     response = decide_by_form(county, application, "approve", version_in(page))
-    assert "已批准 3000.00 元" in text(county.get(response.headers["Location"]))
+    assert "已批准 3000.00 元" in page_text(county.get(response.headers["Location"]))
     session.refresh(application)
     assert application.state == "approved" and application.decided_level == "county"
     assert session.get(TownshipFund, TOWNSHIP).balance_fen == 1_000_000  # the county's money, not the township's
@@ -84,10 +83,10 @@ def test_a_stale_version_is_told_it_was_already_handled(as_user, world, session)
     add_fund(session)
     application = raised(session, world)
     township = as_user("township")
-    seen = version_in(text(show(township, application)))
+    seen = version_in(page_text(show(township, application)))
     decided(session, world.township, application, "approve")  # another officer, a moment earlier
     response = decide_by_form(township, application, "reject", seen, comment="不符合条件")
-    body = text(response)
+    body = page_text(response, 409)
     assert response.status_code == 409 and "已被处理" in body and "已批准，待发放" in body
     session.refresh(application)
     assert application.state == "approved" and count(session, ReliefEvent) == 2
@@ -96,7 +95,7 @@ def test_a_stale_version_is_told_it_was_already_handled(as_user, world, session)
 def test_a_reason_is_required_to_reject_and_the_dialog_reopens_with_the_message(as_user, world, session):
     application = raised(session, world)
     response = decide_by_form(as_user("township"), application, "reject", application.version, comment=" ")
-    body = text(response)
+    body = page_text(response, 400)
     assert response.status_code == 400 and "不批准请写明理由" in body
     assert 'class="relief-dialog relief-dialog--open" id="do-reject"' in body
     session.refresh(application)
@@ -108,7 +107,7 @@ def test_bad_approved_amounts_are_refused_and_the_reserve_is_untouched(as_user, 
     add_fund(session)
     application = raised(session, world)
     response = decide_by_form(as_user("township"), application, "approve", application.version, amount_yuan=amount)
-    assert response.status_code == 400 and "notice--error" in text(response)
+    assert response.status_code == 400 and "notice--error" in page_text(response, 400)
     session.refresh(application)
     assert application.state == "submitted" and session.get(TownshipFund, TOWNSHIP).balance_fen == 1_000_000
 
@@ -117,7 +116,7 @@ def test_an_approval_the_reserve_cannot_cover_names_the_balance_and_changes_noth
     add_fund(session, balance_yuan=500)
     application = raised(session, world)
     response = decide_by_form(as_user("township"), application, "approve", application.version)
-    assert response.status_code == 400 and "还剩 500.00 元" in text(response)
+    assert response.status_code == 400 and "还剩 500.00 元" in page_text(response, 400)
     session.refresh(application)
     assert application.state == "submitted" and session.get(TownshipFund, TOWNSHIP).balance_fen == 50_000
 
@@ -130,7 +129,7 @@ def test_decisions_require_login(client, world, session):
 
 def test_a_city_officer_only_watches(as_user, world, session):
     application = raised(session, world)
-    body = text(show(as_user("city"), application))
+    body = page_text(show(as_user("city"), application))
     assert "decision-bar" not in body
     response = decide_by_form(as_user("city"), application, "approve", application.version)
-    assert response.status_code == 403 and "您现在不能审批这份申请" in text(response)
+    assert response.status_code == 403 and "您现在不能审批这份申请" in page_text(response, 403)

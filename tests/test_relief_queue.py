@@ -4,8 +4,8 @@ import re
 from datetime import timedelta
 
 from models import ReliefApplication, utcnow
-from tests.conftest import OTHER_VILLAGE, add_user, login
-from tests.test_relief_pages import add_fund, decided, raised, text
+from tests.conftest import OTHER_VILLAGE, add_user, login, page_text
+from tests.test_relief_pages import add_fund, decided, raised
 
 # ---- the 审批 tab and its badge ----------------------------------------------------------------
 
@@ -21,7 +21,7 @@ def test_township_tab_lists_waiting_paperwork_overdue_first_and_to_pay(as_user, 
     late.paperwork_due_at = utcnow() - timedelta(days=3)
     session.add(late)
     session.commit()
-    body = text(as_user("township").get("/relief/"))
+    body = page_text(as_user("township").get("/relief/"))
     for title in ("待我审批", "先行救助待补材料", "已批准待发放"):
         assert title in body
     paperwork = body.split("先行救助待补材料")[1].split("已批准待发放")[0]
@@ -40,15 +40,15 @@ def test_county_tab_lists_forwarded_and_overdue_paperwork(as_user, world, sessio
     late.paperwork_due_at = utcnow() - timedelta(days=1)
     session.add(late)
     session.commit()
-    body = text(as_user("county").get("/relief/"))
+    body = page_text(as_user("county").get("/relief/"))
     assert "待县级审批" in body and f"/relief/{forwarded.id}" in body
     assert "先行救助材料逾期" in body and f"/relief/{late.id}" in body
-    assert f"/relief/{forwarded.id}" not in text(as_user("other_county").get("/relief/"))
+    assert f"/relief/{forwarded.id}" not in page_text(as_user("other_county").get("/relief/"))
 
 
 def test_city_tab_is_a_read_only_view_of_every_level(as_user, world, session):
     application = raised(session, world)
-    body = text(as_user("city").get("/relief/"))
+    body = page_text(as_user("city").get("/relief/"))
     assert "待乡镇审批" in body and "待县级审批" in body and f"/relief/{application.id}" in body
 
 
@@ -60,24 +60,24 @@ def test_the_tab_requires_login(client):
 def test_assistants_see_their_own_applications_from_me(as_user, world, session):
     mine = raised(session, world)
     client = as_user("assistant_a")
-    assert "/relief/?mine=1" in text(client.get("/me"))
-    body = text(client.get("/relief/?mine=1"))
+    assert "/relief/?mine=1" in page_text(client.get("/me"))
+    body = page_text(client.get("/relief/?mine=1"))
     assert "我的临时救助申请" in body and f"/relief/{mine.id}" in body
     other = as_user("assistant_b")
-    assert f"/relief/{mine.id}" not in text(other.get("/relief/?mine=1"))
+    assert f"/relief/{mine.id}" not in page_text(other.get("/relief/?mine=1"))
 
 
 def test_load_more_answers_htmx_with_rows_only_from_the_same_url(as_user, world, session):
     for _ in range(21):
         raised(session, world, amount="100")
     client = as_user("township")
-    body = text(client.get("/relief/"))
+    body = page_text(client.get("/relief/"))
     assert body.count('class="relief-row"') == 20 and "/relief/?list=submitted&amp;page=2" in body
     response = client.get("/relief/?list=submitted&page=2", headers={"HX-Request": "true"})
     assert "HX-Request" in response.headers["Vary"]
-    assert text(response).count('class="relief-row"') == 1 and "<html" not in text(response)
+    assert page_text(response).count('class="relief-row"') == 1 and "<html" not in page_text(response)
     whole = client.get("/relief/?list=submitted&page=2")
-    assert "<html" in text(whole) and text(whole).count('class="relief-row"') == 1
+    assert "<html" in page_text(whole) and page_text(whole).count('class="relief-row"') == 1
 
 
 def badge(body: str) -> str | None:
@@ -93,12 +93,12 @@ def test_the_badge_counts_what_waits_for_this_user(as_user, world, session, pass
     raised(session, world, amount="100", submit=False)  # a draft waits for nobody
     anshi = add_user(session, password_hash, "anshi", "assistant", OTHER_VILLAGE)  # 凤庆县: never counted here
     raised(session, world, household=world.household_other, amount="100", by=anshi)
-    assert badge(text(as_user("township").get("/"))) == "3"
+    assert badge(page_text(as_user("township").get("/"))) == "3"
     decided(session, world.township, forwarded, "forward", comment="建议批准")
-    assert badge(text(as_user("township").get("/"))) == "2"
-    assert badge(text(as_user("county").get("/"))) == "1"
-    assert badge(text(as_user("other_county").get("/"))) is None
-    assert badge(text(as_user("city").get("/"))) is None
+    assert badge(page_text(as_user("township").get("/"))) == "2"
+    assert badge(page_text(as_user("county").get("/"))) == "1"
+    assert badge(page_text(as_user("other_county").get("/"))) is None
+    assert badge(page_text(as_user("city").get("/"))) is None
 
 
 # ---- the household page ------------------------------------------------------------------------
@@ -107,13 +107,17 @@ def test_the_badge_counts_what_waits_for_this_user(as_user, world, session, pass
 def test_household_page_offers_to_apply_and_loads_its_applications(as_user, world, session):
     application = raised(session, world)
     client = as_user("assistant_a")
-    page = text(client.get(f"/households/{world.household_a.id}"))
+    page = page_text(client.get(f"/households/{world.household_a.id}"))
     assert f"/relief/new?household={world.household_a.id}" in page and "申请临时救助" in page
     assert f'hx-get="/relief/households/{world.household_a.id}"' in page
     part = client.get(f"/relief/households/{world.household_a.id}", headers={"HX-Request": "true"})
-    assert f"/relief/{application.id}" in text(part) and "600 元 · 待乡镇审批" in text(part) and "张明华" in text(part)
-    assert "<html" not in text(part)
-    assert "申请临时救助" not in text(as_user("county").get(f"/households/{world.household_a.id}"))
+    assert (
+        f"/relief/{application.id}" in page_text(part)
+        and "600 元 · 待乡镇审批" in page_text(part)
+        and "张明华" in page_text(part)
+    )
+    assert "<html" not in page_text(part)
+    assert "申请临时救助" not in page_text(as_user("county").get(f"/households/{world.household_a.id}"))
 
 
 def test_household_applications_require_login_and_scope(client, world, session):

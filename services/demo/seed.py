@@ -155,8 +155,8 @@ class _Writer:
         self.session = session
         self.used_ids = used_ids
         self.now = utcnow()
-        self.next_household = _max_id(session, Household) + 1
-        self.next_person = _max_id(session, Person) + 1
+        self.next_household = max_id(session, Household) + 1
+        self.next_person = max_id(session, Person) + 1
         self.households: list[dict] = []
         self.persons: list[dict] = []
         self.categories: list[dict] = []
@@ -183,8 +183,8 @@ class _Writer:
         """Insert the collected rows in one transaction."""
         if not self.households:
             return
-        _advance_sequence(self.session, Household, self.next_household - 1)
-        _advance_sequence(self.session, Person, self.next_person - 1)
+        advance_sequence(self.session, Household, self.next_household - 1)
+        advance_sequence(self.session, Person, self.next_person - 1)
         for model, rows in ((Household, self.households), (Person, self.persons), (PersonCategory, self.categories)):
             if rows:
                 self.session.exec(insert(model.__table__), params=rows)
@@ -202,11 +202,12 @@ def _row(obj, skip: tuple[str, ...], **extra) -> dict:
     return row
 
 
-def _max_id(session: Session, model) -> int:
+def max_id(session: Session, model) -> int:
+    """Return the highest id in a table (0 when empty): demo rows are given ids from there on."""
     return session.exec(select(func.coalesce(func.max(model.id), 0))).one()
 
 
-def _advance_sequence(session: Session, model, last_id: int) -> None:
+def advance_sequence(session: Session, model, last_id: int) -> None:
     """On PostgreSQL move the id sequence past the ids chosen here, so later inserts do not collide."""
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite takes max(id) + 1 by itself

@@ -18,7 +18,7 @@ from models import Campaign, Household, User, Visit
 from services import audit
 from services.audit import Actor
 from services.clock import CHINA
-from services.demo.seed import DEMO_ACCOUNTS, _advance_sequence, _max_id
+from services.demo.seed import DEMO_ACCOUNTS, advance_sequence, max_id
 from services.errors import Invalid
 
 CAMPAIGN_NAME = "2026年困难群众排查回访"
@@ -132,7 +132,7 @@ class _VisitWriter:
 
     def __init__(self, session: Session):
         self.session = session
-        self.first_id = self.next_id = _max_id(session, Visit) + 1
+        self.first_id = self.next_id = max_id(session, Visit) + 1
         self.rows: list[dict] = []
         self.total = 0
         self.created_at = datetime.now(CHINA)
@@ -167,7 +167,7 @@ class _VisitWriter:
         """Insert the collected rows in one transaction."""
         if not self.rows:
             return
-        _advance_sequence(self.session, Visit, self.next_id - 1)
+        advance_sequence(self.session, Visit, self.next_id - 1)
         self.session.exec(insert(Visit.__table__), params=self.rows)
         self.session.commit()
         self.total += len(self.rows)

@@ -3,7 +3,7 @@
 The county sets them for its townships, the city for all. The balance is never typed in: saving the
 reserve makes balance = reserve − what the township itself approved this year (China time), so the
 figure always agrees with the approvals on record; each later township approval draws it down
-(services/relief.py).
+(services/relief/machine.py).
 """
 
 from collections import defaultdict

@@ -2,7 +2,7 @@
 
 An assistant's due list is read in two queries (households, then their categories); the date
 arithmetic runs in Python, because SQLite and PostgreSQL disagree on date functions. Officers see
-counts per assistant, which services/schedule_counts.py works out in SQL by the same rule.
+counts per assistant, which services/visits/schedule_counts.py works out in SQL by the same rule.
 """
 
 from collections import defaultdict

@@ -1,6 +1,6 @@
 """Due visits counted per assistant in SQL, for officers whose scope holds thousands of households.
 
-The rule is the one `services/schedule.py` applies household by household (the shortest interval of
+The rule is the one `services/visits/schedule.py` applies household by household (the shortest interval of
 the members' categories, at most the urgent interval after an urgent visit, due on the China date
 of the last visit plus that interval). Date arithmetic stays out of SQL, where SQLite and PostgreSQL
 disagree: intervals are few, so each interval's boundary instants are worked out here and compared.
