@@ -7,6 +7,7 @@ from blueprints import actor, remember_scan
 from db import get_session
 from extensions import limiter
 from models import Area, Household
+from services import audit
 from services.cards import cards
 from services.cards import image as card_image
 from services.errors import Conflict, Invalid
@@ -50,15 +51,32 @@ def landing(token: str):
     return render_template("cards/resident.html", face=face, token=token)
 
 
+@bp.route("/households/<int:household_id>/card")
+@login_required
+def card_page(household_id: int):
+    """Show the household's live card in a page, with a way back (the image alone has none)."""
+    session = get_session()
+    household = households.get_household_for(session, current_user, household_id)
+    faces = cards.card_faces(session, [household], base_url())
+    return render_template(
+        "cards/card.html",
+        household=household,
+        face=faces[0][2] if faces else None,
+        back_url=url_for("households.show", household_id=household.id),
+        personal_data=True,
+    )
+
+
 @bp.route("/households/<int:household_id>/card.png")
 @login_required
 def card_png(household_id: int):
     """Draw the household's live card."""
     session = get_session()
     household = households.get_household_for(session, current_user, household_id)
-    _household, _card, face = cards.card_faces(session, [household], base_url())[0]
-    session.commit()  # a household registered before cards existed has just been given one
-    response = Response(card_image.card_png(face), mimetype="image/png")
+    faces = cards.card_faces(session, [household], base_url())
+    if not faces:
+        abort(404)
+    response = Response(card_image.card_png(faces[0][2]), mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -98,7 +116,7 @@ def reissue(household_id: int):
 def _print_area():
     """Return the village or township asked for in ?area=, if the user may print its cards."""
     require(current_user, "cards.print")
-    area = areas.get_area(get_session(), request.args.get("area", ""))
+    area = areas.get_area(get_session(), request.values.get("area", ""))  # the query, or the print button's form
     if area is None or area.level not in (3, 4) or not is_in_scope(current_user, area.code):
         abort(404)
     return area
@@ -106,7 +124,7 @@ def _print_area():
 
 def _printed(area):
     session = get_session()
-    query = cards.households_to_print(current_user, area.code, request.args.get("only") == "undelivered")
+    query = cards.households_to_print(current_user, area.code, request.values.get("only") == "undelivered")
     return cards.card_faces(session, list(session.exec(query)), base_url())
 
 
@@ -120,35 +138,48 @@ def index():
     batches = list(session.exec(cards.recent_batches(current_user)))
     names = areas.area_names(session, [b.area_code for b in batches])
     return render_template(
-        "cards/index.html", choices=choices, batches=batches, names=names, back_url=url_for("main.me")
+        "cards/index.html",
+        choices=choices,
+        batches=batches,
+        names=names,
+        formats=cards.PRINT_FORMATS,
+        back_url=url_for("main.me"),
     )
 
 
-@bp.route("/cards/sheet")
+@bp.route("/cards/sheet", methods=["GET", "POST"])
 @login_required
 def sheet():
-    """Show an A4 page of cards to print from the browser (2 × 5, cut marks, 100 %)."""
+    """Show an A4 page of cards to print from the browser (2 × 5, cut marks, 100 %); 打印 (a POST) records it."""
     area = _print_area()
     printed = _printed(area)
-    if printed:  # an empty page prints nothing: no batch, as for the PDF
-        cards.record_print(get_session(), actor(), area.code, printed, "html")
-        get_session().commit()
+    if request.method == "POST":  # the 打印 button: record the batch, then print the same page
+        if printed:  # an empty page prints nothing: no batch, as for the PDF
+            cards.record_print(get_session(), actor(), area.code, printed, "html")
+            get_session().commit()
+        only = request.values.get("only") or None
+        return redirect(url_for("cards.sheet", area=area.code, only=only, print=1 if printed else None))
     pages = [printed[i : i + 10] for i in range(0, len(printed), 10)]
-    return render_template("cards/sheet.html", area=area, pages=pages, personal_data=True)
+    autoprint = request.args.get("print") == "1"
+    return render_template("cards/sheet.html", area=area, pages=pages, autoprint=autoprint, personal_data=True)
 
 
-@bp.route("/cards/sheet.pdf")
+@bp.route("/cards/sheet.pdf", methods=["GET", "POST"])
 @login_required
 def sheet_pdf():
-    """Send the same sheets as a PDF for the township office printer."""
+    """Send the same sheets as a PDF for the township office printer; the print page's button (a POST) records it."""
     area = _print_area()
     printed = _printed(area)
     if not printed:
         flash("这个地区没有要打印的户卡", "info")
         return redirect(url_for("cards.index"))
     pdf = card_image.sheet_pdf([face for _h, _c, face in printed])
-    cards.record_print(get_session(), actor(), area.code, printed, "pdf")
-    get_session().commit()
+    session = get_session()
+    if request.method == "POST":
+        cards.record_print(session, actor(), area.code, printed, "pdf")
+    else:  # a plain download: recorded in the audit trail, and nothing marked printed
+        audit.record(session, actor(), "cards.downloaded", None, area_code=area.code, households=len(printed))
+    session.commit()
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="cards-{area.code}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"

@@ -2,13 +2,12 @@
 
 import hashlib
 import os
-from functools import partial
 
 from flask import url_for
 from flask_login import current_user
 
 from services.clock import local_time
-from services.money import yuan
+from services.money import fen_to_yuan, yuan
 from services.names import mask_name
 from services.permissions import can
 from services.registry.categories import label as category_label
@@ -39,7 +38,7 @@ def register(app) -> None:
         mask_id=mask,
         local_time=local_time,
         yuan=yuan,
-        yuan_short=partial(yuan, grouped=False, short=True),
+        yuan_input=fen_to_yuan,  # a form field's value: 600.00, no thousands commas
         category=category_label,
         mask_name=mask_name,
     )

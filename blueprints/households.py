@@ -10,6 +10,7 @@ from services.errors import Invalid
 from services.registry import areas, households, persons
 from services.registry.categories import CATEGORIES
 from services.registry.households import EXIT_REASONS, FLAGS, KINDS, STATUSES
+from services.relief import apply as relief_apply
 from services.visits import rules as visit_rules
 from services.visits import visits
 
@@ -156,8 +157,9 @@ def edit(household_id: int):
         except Invalid as problem:
             errors = problem.errors
         else:
+            moved = relief_apply.follow_household(session, actor(), household)  # waiting ones go with it
             session.commit()
-            flash("已保存", "success")
+            flash(f"已保存；{len(moved)} 份未办结的临时救助申请随户转到新的乡镇" if moved else "已保存", "success")
             return redirect(url_for("households.show", household_id=household.id))
     return _household_form(household, form, errors, url_for("households.show", household_id=household.id))
 

@@ -8,15 +8,16 @@ from flask_login import current_user, login_required
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
 from services.errors import Conflict, Invalid, NotAllowed, Stale
-from services.money import fen_to_yuan
+from services.money import fen_to_yuan, yuan
 from services.names import household_label
 from services.permissions import can
 from services.registry import households
 from services.relief import apply as relief_apply
 from services.relief import evidence, machine, queue
 from services.relief import form as relief_form
+from services.relief import screen as approver_screen
 from services.relief.machine import Decision
-from services.relief.rules import ACTIONS, PAYMENT_FORMS, REASON_GROUPS, REASONS, STATES
+from services.relief.rules import ACTIONS, HISTORY_ONLY, PAYMENT_FORMS, REASON_GROUPS, REASONS, STATES
 from services.visits import needs
 from services.visits import rules as visit_rules
 from services.visits.visits import looks_like_uuid
@@ -39,6 +40,7 @@ LABELS = {
     "reason_groups": REASON_GROUPS,
     "payment_forms": PAYMENT_FORMS,
     "actions": ACTIONS,
+    "history_only": HISTORY_ONLY,
 }
 
 
@@ -201,7 +203,7 @@ def decide(application_id: int):
     except Invalid as problem:
         return _render_show(session, application, error=str(problem), open_action=action, typed=form, status=400)
     session.commit()
-    flash(_done_message(application, action), "success")
+    flash(_done_message(session, application, action), "success")
     return redirect(url_for("relief.show", application_id=application.id))
 
 
@@ -258,7 +260,7 @@ def _render_form(session, household, members, need, values, *, uuid="", applicat
 
 def _render_show(session, application, *, error="", stale="", open_action="", typed=None, status=200):
     household = households.get_household_for(session, current_user, application.household_id)
-    screen = queue.screen(session, current_user, application, household)
+    screen = approver_screen.screen(session, current_user, application, household)
     primary, others = _split_actions(screen.actions)
     can_edit = relief_apply.can_edit(current_user, application)
     page = render_template(
@@ -288,9 +290,10 @@ def _split_actions(actions: list[str]) -> tuple[str | None, list[str]]:
     return (ordered[0], ordered[1:]) if ordered else (None, [])
 
 
-def _done_message(application, action: str) -> str:
-    if action == "approve" and application.decided_level == "township":
-        return f"已批准 {fen_to_yuan(application.amount_approved_fen)} 元，已从乡镇备用金中支出"
+def _done_message(session, application, action: str) -> str:
+    drawn = machine.has_reserve(machine.fund_for(session, application.township_code))
+    if action == "approve" and application.decided_level == "township" and drawn:
+        return f"已批准 {yuan(application.amount_approved_fen)} 元，已从乡镇备用金中支出"
     if action == "approve":
-        return f"已批准 {fen_to_yuan(application.amount_approved_fen)} 元"
+        return f"已批准 {yuan(application.amount_approved_fen)} 元"
     return ACTIONS[action].done if action in ACTIONS else "已保存"

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from blueprints import scan_id_for
 from db import get_session
+from services.campaigns import campaigns
 from services.names import household_label
 from services.registry import households
 from services.visits import visits
@@ -44,7 +45,8 @@ def new(household_id: int):
     members = households.members_with_categories(session, household)
     categories = {category for _person, cats in members for category in cats}
     head = next((person.name for person, _cats in members if person.is_head), None)
-    kind = request.args.get("kind") if request.args.get("kind") in KINDS else "routine"
+    asked = request.args.get("kind")
+    kind = asked if asked in KINDS else campaigns.visit_kind_for(session, household)
     return render_template(
         "visits/form.html",
         household=household,

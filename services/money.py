@@ -30,8 +30,8 @@ def fen_to_yuan(fen: int | None) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-def yuan(fen: int | None, *, grouped: bool = True, short: bool = False) -> str:
-    """Write 分 as 元 for reading: '1,200.00'; short drops needless decimals ('1,200', '600.50'); '—' for none."""
+def yuan(fen: int | None, *, grouped: bool = True, short: bool = True) -> str:
+    """Write 分 as 元 for people to read, the one way every page and message does: '1,200', '600.50', '—' for none."""
     if fen is None:
         return "—"
     whole = f"{fen // 100:,}" if grouped else str(fen // 100)

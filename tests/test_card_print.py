@@ -16,7 +16,7 @@ from sqlmodel import select
 from models import Area, AuditEvent, Card, Household, PrintBatch, PrintBatchItem
 from services.cards import image as card_image
 from services.cards.cards import live_card, mask_name
-from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, login
+from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, login, page_text
 
 BASE = "https://doudi.example.cn"
 A4_POINTS = (595.2, 841.92)  # 210 × 297 mm
@@ -199,7 +199,8 @@ def test_township_officer_gets_a_pdf_whose_every_card_decodes_to_its_household(m
 
 
 def test_printing_records_a_batch_marks_cards_printed_and_audits(as_user, township_with_twelve, session):
-    as_user("township").get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    response = as_user("township").post("/cards/sheet.pdf", data={"area": VILLAGE_A})  # the print page's button
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
     batch = session.exec(select(PrintBatch)).one()
     assert (batch.user_id, batch.area_code, batch.format) == (township_with_twelve.township.id, VILLAGE_A, "pdf")
     village = households_of(session, VILLAGE_A)
@@ -222,7 +223,7 @@ def test_only_undelivered_prints_only_cards_not_yet_handed_over(make_app, townsh
     session.commit()
     client = make_app(PUBLIC_BASE_URL=BASE).test_client()
     login(client, township_with_twelve.township)
-    response = client.get(f"/cards/sheet.pdf?area={VILLAGE_A}&only=undelivered")
+    response = client.post("/cards/sheet.pdf", data={"area": VILLAGE_A, "only": "undelivered"})
     decoded = {code.text for _size, image in pdf_pages(response.data) for code in decode(image)}
     remaining = [h for h in households_of(session, VILLAGE_A) if h not in delivered]
     assert decoded == {card_url(session, h) for h in remaining} and len(decoded) == 2
@@ -266,12 +267,12 @@ def test_an_empty_pdf_sheet_sends_the_officer_back_with_a_message(as_user, world
     assert session.exec(select(PrintBatch)).all() == []
 
 
-def test_a_household_registered_before_cards_is_printed_with_a_new_card(as_user, world, session):
+def test_a_household_without_a_card_is_left_off_the_sheet_and_none_is_made_by_reading(as_user, world, session):
     session.exec(Card.__table__.delete().where(Card.household_id == world.household_b.id))
     session.commit()
     response = as_user("township").get(f"/cards/sheet.pdf?area={VILLAGE_B}")
-    (code,) = [code for _size, image in pdf_pages(response.data) for code in decode(image)]
-    assert code.text == card_url(session, world.household_b, "http://localhost")
+    assert response.status_code == 302 and response.headers["Location"] == "/cards/"
+    assert session.exec(select(Card).where(Card.household_id == world.household_b.id)).all() == []
 
 
 def test_pdf_cross_reference_table_points_at_every_object(as_user, township_with_twelve):
@@ -328,11 +329,25 @@ def test_an_empty_html_sheet_says_so_and_records_no_batch(as_user, world, sessio
     assert session.exec(select(PrintBatch)).all() == []
 
 
-def test_html_sheet_records_an_html_batch(as_user, world, session):
-    as_user("township").get(f"/cards/sheet?area={VILLAGE_A}")
+def test_html_sheet_is_read_only_until_its_print_button_records_an_html_batch(as_user, world, session):
+    client = as_user("township")
+    page = page_text(client.get(f"/cards/sheet?area={VILLAGE_A}"))
+    assert session.exec(select(PrintBatch)).all() == [] and live_card(session, world.household_a.id).printed_at is None
+    assert f'action="/cards/sheet?area={VILLAGE_A}"' in page and "data-autoprint" not in page
+    response = client.post(f"/cards/sheet?area={VILLAGE_A}")
+    assert response.status_code == 302 and response.headers["Location"] == f"/cards/sheet?area={VILLAGE_A}&print=1"
     batch = session.exec(select(PrintBatch)).one()
     assert (batch.format, batch.area_code, batch.household_count) == ("html", VILLAGE_A, 1)
     assert live_card(session, world.household_a.id).printed_at is not None
+    assert "data-autoprint" in page_text(client.get(response.headers["Location"]))
+
+
+def test_downloading_the_pdf_is_audited_and_marks_nothing_printed(as_user, world, session):
+    response = as_user("township").get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert session.exec(select(PrintBatch)).all() == [] and live_card(session, world.household_a.id).printed_at is None
+    (event,) = actions(session, "cards.downloaded")
+    assert '"households": 1' in event.detail
 
 
 def test_html_sheet_is_for_officers_in_scope_only(as_user, client, world):
@@ -346,16 +361,17 @@ def test_html_sheet_is_for_officers_in_scope_only(as_user, client, world):
 
 def test_print_page_lists_areas_in_scope_and_recent_batches(as_user, world):
     client = as_user("township")
-    client.get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    client.post("/cards/sheet.pdf", data={"area": VILLAGE_A})
+    client.post(f"/cards/sheet?area={VILLAGE_A}")
     body = client.get("/cards/").get_data(as_text=True)
     assert f'<option value="{TOWNSHIP}">' in body and f'<option value="{VILLAGE_A}">' in body
     assert f'value="{OTHER_VILLAGE}"' not in body and 'value="530902000000"' not in body
-    assert "碗窑村 · 1 张" in body and "PDF" in body
+    assert "碗窑村 · 1 张" in body and "· PDF" in body and "· 浏览器打印" in body and "HTML" not in body
     assert 'name="only" value="undelivered"' in body
 
 
 def test_print_page_hides_other_counties_batches(as_user, client, world):
-    as_user("township").get(f"/cards/sheet.pdf?area={VILLAGE_A}")
+    as_user("township").post("/cards/sheet.pdf", data={"area": VILLAGE_A})
     body = as_user("other_county").get("/cards/").get_data(as_text=True)
     assert "碗窑村 · 1 张" not in body and "还没有打印记录" in body
 

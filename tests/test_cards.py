@@ -19,7 +19,7 @@ from services.audit import Actor
 from services.cards import cards
 from services.cards.cards import live_card, new_token
 from services.errors import Conflict
-from tests.conftest import PASSWORD, POSTGRES_URL, TOWNSHIP, VILLAGE_A, login
+from tests.conftest import PASSWORD, POSTGRES_URL, TOWNSHIP, VILLAGE_A, login, page_text
 from tests.test_card_print import decode, png
 
 HOTLINE = "0883-2150123"
@@ -357,15 +357,19 @@ def assert_every_household_has_one_live_card(session) -> int:
     return len(household_ids)
 
 
-def test_household_registered_before_cards_gets_one_when_its_card_is_drawn(as_user, card_world, session):
+def test_household_without_a_card_gets_one_by_reissue_not_by_reading(as_user, card_world, session):
     session.exec(text("DELETE FROM card WHERE household_id = :id").bindparams(id=card_world.household_a.id))
     session.commit()
-    client = as_user("assistant_a")
-    assert "这户还没有服务卡" in body(client.get(f"/households/{card_world.household_a.id}"))
-    (code,) = decode(png(client.get(f"/households/{card_world.household_a.id}/card.png")))
-    card = live_card(session, card_world.household_a.id)
+    household_id = card_world.household_a.id
+    assert "这户还没有服务卡" in body(as_user("assistant_a").get(f"/households/{household_id}"))
+    assert as_user("assistant_a").get(f"/households/{household_id}/card.png").status_code == 404
+    assert live_card(session, household_id) is None  # reading never changes data
+    client = as_user("township")
+    assert client.post(f"/households/{household_id}/card/reissue").status_code == 302
+    (code,) = decode(png(client.get(f"/households/{household_id}/card.png")))
+    card = live_card(session, household_id)
     assert card is not None and code.text == f"http://localhost/h/{card.token}"
-    assert client.get(f"/h/{card.token}").headers["Location"] == f"/households/{card_world.household_a.id}?scan=1"
+    assert client.get(f"/h/{card.token}").headers["Location"] == f"/households/{household_id}?scan=1"
 
 
 def test_household_without_a_card_counts_as_undelivered(as_user, card_world, session):
@@ -454,3 +458,18 @@ def test_officers_reissuing_the_same_card_at_once_all_get_an_answer_and_one_card
     assert statuses == [302] * 6  # each sees 已补办 or 刚刚已被别人补办, never an error page
     live = session.exec(select(Card).where(Card.household_id == world.household_a.id, Card.revoked_at.is_(None)))
     assert len(live.all()) == 1
+
+
+def test_the_card_is_shown_in_a_page_with_a_way_back(as_user, card_world):
+    household_id = card_world.household_a.id
+    page = page_text(as_user("assistant_a").get(f"/households/{household_id}/card"))
+    assert f'src="/households/{household_id}/card.png"' in page and f'href="/households/{household_id}"' in page
+    assert f'href="/households/{household_id}/card"' in page_text(
+        as_user("assistant_a").get(f"/households/{household_id}")
+    )
+
+
+def test_the_card_page_requires_login_and_is_404_outside_the_scope(as_user, client, card_world):
+    household_id = card_world.household_a.id
+    assert client.get(f"/households/{household_id}/card").status_code == 302
+    assert as_user("assistant_b").get(f"/households/{household_id}/card").status_code == 404

@@ -56,10 +56,12 @@ def test_village_at_87_percent_leads_the_township_to_the_same_6_households_the_a
     session.commit()
     township = as_user("township")
     page = page_text(township.get("/coverage/"))
-    row = re.search(r"碗窑村</a>.*?rate__text\">(\d+)%", page, re.S)
+    row = re.search(r"cov-row__name\">碗窑村.*?rate__text\">(\d+)%", page, re.S)
     assert row and row.group(1) == "87"
+    village_link = f"/coverage/?campaign={running.id}&amp;area={VILLAGE_A}"  # the whole row, one level down
+    assert f'class="cov-row" role="listitem" href="{village_link}"' in page
     missing_link = f"/coverage/missing?campaign={running.id}&amp;area={VILLAGE_A}"
-    assert missing_link in page
+    assert missing_link in page_text(township.get(village_link.replace("&amp;", "&")))
     township_list = page_text(township.get(missing_link.replace("&amp;", "&")))
     township_names = set(re.findall(r'hh-row__name">([^<]+)<', township_list))
     assert township_names == {f"村民{n}" for n in range(41, 47)}
@@ -115,7 +117,7 @@ def test_relief_granted_in_the_window_is_counted_with_its_amount_and_listed(sess
     session.commit()
     client = as_user("county")
     page = page_text(client.get("/coverage/breakdown", query_string={"campaign": running.id}))
-    assert "2 人次 · 1300.50 元" in page
+    assert "2 人次 · 1,300.50 元" in page
     listed = page_text(client.get("/coverage/relief", query_string={"campaign": running.id}))
     assert listed.count('class="relief-row"') == 2 and "张明华" in listed and "杨梅国" in listed
     partial = client.get("/coverage/relief", query_string={"campaign": running.id}, headers={"HX-Request": "true"})

@@ -292,7 +292,7 @@ def test_approval_the_balance_cannot_cover_names_the_balance(client, world, sess
     login(client, world.township)
     response = decide(client, application, "approve")
     assert response.status_code == 400
-    assert response.get_json()["message"] == "乡镇备用金余额不足：还剩 500.00 元，不够批准这笔救助"
+    assert response.get_json()["message"] == "乡镇备用金余额不足：还剩 500 元，不够批准这笔救助"
     assert client.get(f"{RELIEF}/{application['id']}").get_json()["state"] == "submitted"
     assert balance_yuan(session) == 500
 

@@ -132,7 +132,7 @@ def test_two_approvals_racing_for_a_small_reserve_never_take_it_below_zero(world
         assert sorted(status for status, _ in answers) == [200, 400], answers
         (_, won), (_, refused) = sorted(answers, key=lambda answer: answer[0])
         assert won["state"] == "approved" and won["amount_approved_yuan"] == "600.00"
-        assert refused == {"error": "relief_refused", "message": "乡镇备用金余额不足：还剩 400.00 元，不够批准这笔救助"}
+        assert refused == {"error": "relief_refused", "message": "乡镇备用金余额不足：还剩 400 元，不够批准这笔救助"}
         assert balance_yuan(session) == 400
     waiting = session.exec(select(func.count()).where(ReliefApplication.state == "submitted")).one()
     assert waiting == ROUNDS // 2  # each refused application is still there to forward or approve later

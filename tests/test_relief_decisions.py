@@ -34,12 +34,12 @@ def test_story_600_yuan_urgent_from_a_visit_approved_by_the_township_and_paid(as
     assert "待我审批" in tab and f"/relief/{application.id}" in tab and "600 元" in tab
     assert "张明华" in tab and "碗窑村 · 0001号 · 急难型·火灾" in tab
     page = page_text(show(township, application))
-    assert '余额 <strong class="relief-balance">10000 元</strong>' in page
+    assert '余额 <strong class="relief-balance">10,000 元</strong>' in page
     response = decide_by_form(township, application, "approve", version_in(page), amount_yuan="600.00")
     assert response.status_code == 302
     page = page_text(township.get(response.headers["Location"]))
-    assert "已批准 600.00 元，已从乡镇备用金中支出" in page
-    assert '余额 <strong class="relief-balance">9400 元</strong>' in page
+    assert "已批准 600 元，已从乡镇备用金中支出" in page
+    assert '余额 <strong class="relief-balance">9,400 元</strong>' in page
     assert "还剩 5 天补齐材料" in page and 'href="#do-pay"' in page
     assert session.get(TownshipFund, TOWNSHIP).balance_fen == 940_000
 
@@ -73,7 +73,7 @@ def test_story_3000_yuan_is_forwarded_by_the_township_and_approved_by_the_county
     page = page_text(show(county, application))
     assert "情况属实，建议救助 3000 元" in page and 'href="#do-approve"' in page
     response = decide_by_form(county, application, "approve", version_in(page))
-    assert "已批准 3000.00 元" in page_text(county.get(response.headers["Location"]))
+    assert "已批准 3,000 元" in page_text(county.get(response.headers["Location"]))
     session.refresh(application)
     assert application.state == "approved" and application.decided_level == "county"
     assert session.get(TownshipFund, TOWNSHIP).balance_fen == 1_000_000  # the county's money, not the township's
@@ -116,7 +116,7 @@ def test_an_approval_the_reserve_cannot_cover_names_the_balance_and_changes_noth
     add_fund(session, balance_yuan=500)
     application = raised(session, world)
     response = decide_by_form(as_user("township"), application, "approve", application.version)
-    assert response.status_code == 400 and "还剩 500.00 元" in page_text(response, 400)
+    assert response.status_code == 400 and "还剩 500 元" in page_text(response, 400)
     session.refresh(application)
     assert application.state == "submitted" and session.get(TownshipFund, TOWNSHIP).balance_fen == 50_000
 

@@ -9,14 +9,14 @@ import pytest
 from PIL import Image
 from sqlmodel import func, select
 
-from models import AuditEvent, Need, Person, ReliefApplication, ReliefEvent, TownshipFund, utcnow
+from models import Area, AuditEvent, Need, Person, ReliefApplication, ReliefEvent, TownshipFund, utcnow
 from services.api.schemas import ReliefIn, VisitIn
 from services.audit import Actor
 from services.relief.apply import create_application
 from services.relief.evidence import add_relief_photo
 from services.relief.machine import Decision, decide
 from services.visits.visits import record_visit
-from tests.conftest import TOWNSHIP, page_text
+from tests.conftest import COUNTY, TOWNSHIP, page_text
 
 
 def add_fund(session, balance_yuan=10_000, limit_yuan=1_000):
@@ -310,8 +310,8 @@ def test_approver_screen_shows_who_why_evidence_past_relief_reserve_and_limit(as
     assert "碗窑村 · 0001号" in body or "碗窑村 · 0001号" in body.replace("博尚镇 · ", "")
     assert "低保" in body and "重病" in body
     assert "紧急 · 先行救助" in body and "急难型·火灾" in body
-    assert '申请 <span class="relief-money__num">600</span> 元 / 乡镇额度 1000 元' in body
-    assert '余额 <strong class="relief-balance">9700 元</strong>' in body
+    assert '申请 <span class="relief-money__num">600</span> 元 / 乡镇额度 1,000 元' in body
+    assert '余额 <strong class="relief-balance">9,700 元</strong>' in body
     assert "临时探视" in body and "有定位 ±12 米" in body
     assert "近 12 个月的临时救助（已批准共 300 元）" in body and "300 元 · 已批准，待发放" in body
     assert "提出申请" in body and "李协理" in body
@@ -372,3 +372,31 @@ def test_evidence_photos_are_shown_and_more_can_be_added(as_user, world, session
     body = page_text(show(as_user("township"), application))
     assert "证明材料（1 张）" in body and f"/photos/relief/{photo.id}_t.jpg" in body and "诊断书" in body
     assert f'data-upload-url="/api/v1/relief/{application.uuid}/photos"' in body and "/static/js/relief.js" in body
+
+
+# ---- the township's reserve, before the dialog ------------------------------------------------
+
+
+def test_a_reserve_too_small_is_said_before_the_dialog_with_the_county_to_call(as_user, world, session):
+    add_fund(session, balance_yuan=500)
+    county = session.get(Area, COUNTY)
+    county.hotline = "0883-2123456"
+    session.add(county)
+    session.commit()
+    application = raised(session, world)
+    page = page_text(show(as_user("township"), application))
+    assert "乡镇备用金余额不足：还剩 500 元，不够批准这笔救助" in page and "请联系临翔区民政局追加备用金" in page
+    assert 'href="tel:0883-2123456"' in page and "在乡镇审批额度内：乡镇可以直接审批" not in page
+    assert "已批出 9,500 元" not in page and "已批出 0 元" in page  # nothing approved yet this year
+    assert 'href="#do-approve"' in page  # a lower amount may still be approved
+
+
+def test_a_township_without_a_reserve_is_told_it_is_not_limited_by_one_and_approves(as_user, world, session):
+    application = raised(session, world)
+    township = as_user("township")
+    page = page_text(show(township, application))
+    assert "县（区）尚未设置备用金：乡镇在审批额度内审批，不受备用金限制" in page and "余额不足" not in page
+    response = decide_by_form(township, application, "approve", application.version)
+    assert response.status_code == 302
+    done = page_text(township.get(response.headers["Location"]))
+    assert "已批准 600 元" in done and "已从乡镇备用金中支出" not in done

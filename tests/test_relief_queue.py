@@ -125,3 +125,9 @@ def test_household_applications_require_login_and_scope(client, world, session):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     login(client, world.assistant_b)
     assert client.get(f"/relief/households/{world.household_a.id}").status_code == 404
+
+
+def test_the_citys_tab_says_it_only_watches_and_leads_to_the_overview(as_user, world):
+    body = page_text(as_user("city").get("/relief/"))
+    assert "这里只能查看" in body and 'href="/relief/overview/"' in body
+    assert "这里只能查看" not in page_text(as_user("township").get("/relief/"))

@@ -246,7 +246,7 @@ def test_one_fen_above_the_limit_must_go_to_the_county(session, world, fund):
 def test_approval_the_balance_cannot_cover_is_refused_naming_the_balance_and_changes_nothing(session, world):
     give_fund(session, balance_yuan="500")
     application = raise_application(session, world)
-    with pytest.raises(Invalid, match=r"乡镇备用金余额不足：还剩 500\.00 元"):
+    with pytest.raises(Invalid, match=r"乡镇备用金余额不足：还剩 500 元"):
         act(session, world.township, application, "approve")
     session.refresh(application)
     assert (application.state, application.version, application.amount_approved_fen) == ("submitted", 2, None)
@@ -255,9 +255,32 @@ def test_approval_the_balance_cannot_cover_is_refused_naming_the_balance_and_cha
     assert "relief.approve" not in audits_of(session, application)
 
 
-def test_a_township_without_a_reserve_cannot_approve(session, world):
+def test_a_township_without_a_reserve_approves_within_its_limit_and_nothing_is_drawn(session, world):
+    application = raise_application(session, world)  # no fund row at all: the default limit, no reserve
+    assert "approve" in allowed_actions(session, world.township, application)
+    approved = act(session, world.township, application, "approve")
+    assert (approved.state, approved.amount_approved_fen, approved.decided_level) == ("approved", 60000, "township")
+    assert session.get(TownshipFund, TOWNSHIP) is None
+
+
+def test_a_reserve_of_zero_means_none_was_set(session, world):
+    fund = give_fund(session)
+    fund.reserve_fen = fund.balance_fen = 0  # the county's form says "没有就填 0"
+    session.add(fund)
+    session.commit()
     application = raise_application(session, world)
-    with pytest.raises(Invalid, match=r"还剩 0\.00 元"):
+    assert act(session, world.township, application, "approve").state == "approved"
+    assert balance_yuan(session) == 0
+
+
+def test_a_used_up_reserve_is_said_before_the_dialog_and_the_approve_button_is_not_offered(session, world):
+    fund = give_fund(session, balance_yuan="5000")
+    fund.balance_fen = 0  # all of this year's 5,000 元 approved already
+    session.add(fund)
+    session.commit()
+    application = raise_application(session, world)
+    assert allowed_actions(session, world.township, application) == ["reject", "return", "forward"]
+    with pytest.raises(NotAllowed, match="乡镇备用金已用完，请联系县（区）民政局追加备用金"):
         act(session, world.township, application, "approve")
 
 
@@ -270,7 +293,7 @@ def test_the_balance_named_is_the_one_now_not_the_one_first_seen(session, world,
     with Session(session.get_bind()) as other:  # meanwhile another officer approves 600 元
         officer = other.get(type(world.township), world.township.id)
         act(other, officer, other.get(ReliefApplication, second.id), "approve")
-    with pytest.raises(Invalid, match=r"还剩 400\.00 元"):
+    with pytest.raises(Invalid, match=r"还剩 400 元"):
         act(session, world.township, first, "approve")
     assert balance_yuan(session) == 400
 

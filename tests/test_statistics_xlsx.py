@@ -249,7 +249,8 @@ def test_due_and_visited_match_the_coverage_page_and_the_api(as_user, campaign):
         persons_due, persons_visited = row[(SCREENING, "应排查人数")], row[(SCREENING, "已排查人数")]
         assert (child["households_due"], child["households_visited"]) == (due, visited)
         assert (child["persons_due"], child["persons_visited"]) == (persons_due, persons_visited)
-        shown = re.search(rf">{child['area']['name']}</a>.*?<td>(\d+)</td>\s*<td>(\d+)</td>", page, re.S)
+        number = r'<span class="cov-row__num">(\d+)</span>'
+        shown = re.search(rf'cov-row__name">{child["area"]["name"]}.*?{number}\s*{number}', page, re.S)
         assert shown and shown.groups() == (str(due), str(visited))
         own_page = client.get("/coverage/", query_string={"campaign": campaign.id, "area": child["area"]["code"]})
         assert f"人数：已排查 {persons_visited} / {persons_due} 人" in own_page.get_data(as_text=True)

@@ -1,12 +1,15 @@
 """The visit form and a visit's page: what they show, to whom, and for which households."""
 
+import re
 import uuid
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from models import CardScan, Household, Need, Photo
+from models import Campaign, CardScan, Household, Need, Photo
 from services.api.schemas import VisitIn
 from services.audit import Actor
+from services.clock import CHINA
 from services.visits.visits import record_visit
 from tests.conftest import VILLAGE_A, add_household, login, page_text
 
@@ -213,3 +216,54 @@ def test_visit_page_shows_the_need_status_as_it_changes(as_user, world, session)
     session.commit()
     body = page_text(as_user("township").get(f"/visits/{visit.id}"))
     assert "已解决" in body and "处理结果：已联系乡卫生院上门" in body
+
+
+# ---- during a campaign ------------------------------------------------------------------------
+
+
+def campaign_today(session, world):
+    today = datetime.now(CHINA).date()
+    campaign = Campaign(
+        name="冬季排查",
+        start_date=today - timedelta(days=2),
+        end_date=today + timedelta(days=2),
+        created_by_id=world.city.id,
+    )
+    session.add(campaign)
+    session.commit()
+    return campaign
+
+
+def test_during_a_campaign_a_household_not_yet_surveyed_opens_the_form_as_a_survey_visit(as_user, world, session):
+    campaign_today(session, world)
+    body = page_text(as_user("assistant_a").get(form_url(world.household_a)))
+    assert 'id="kind-survey" name="kind" value="survey" checked' in body
+
+
+def test_a_visit_saved_from_the_missing_list_counts_for_the_campaign(as_user, world, session):
+    campaign = campaign_today(session, world)
+    client = as_user("assistant_a")
+    missing = page_text(client.get(f"/coverage/missing?campaign={campaign.id}"))
+    assert "张明华" in missing
+    form = page_text(client.get(form_url(world.household_a)))
+    kind = re.search(r'name="kind" value="(\w+)" checked', form)[1]
+    response = client.post(
+        "/api/v1/visits", json={"uuid": str(uuid.uuid4()), "household_id": world.household_a.id, "kind": kind}
+    )
+    assert response.status_code == 201
+    assert "张明华" not in page_text(client.get(f"/coverage/missing?campaign={campaign.id}"))
+
+
+def test_once_surveyed_in_the_campaign_the_next_visit_opens_as_routine(as_user, world, session):
+    campaign_today(session, world)
+    client = as_user("assistant_a")
+    client.post(
+        "/api/v1/visits", json={"uuid": str(uuid.uuid4()), "household_id": world.household_a.id, "kind": "survey"}
+    )
+    body = page_text(client.get(form_url(world.household_a)))
+    assert 'id="kind-routine" name="kind" value="routine" checked' in body
+
+
+def test_outside_a_campaign_the_form_opens_as_routine(as_user, world):
+    body = page_text(as_user("assistant_a").get(form_url(world.household_a)))
+    assert 'id="kind-routine" name="kind" value="routine" checked' in body

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from models import Campaign
+from models import Campaign, Household, Visit
 from services import audit
 from services.audit import Actor
 from services.clock import CHINA, today_in_china
@@ -90,3 +90,19 @@ def create_campaign(session: Session, actor: Actor, values: dict) -> Campaign:
     session.flush()
     audit.record(session, actor, "campaign.created", campaign, name=campaign.name)
     return campaign
+
+
+def visit_kind_for(session: Session, household: Household) -> str:
+    """Return the kind a new visit opens as: 排查回访 while a campaign runs and the household has none in it yet.
+
+    So a visit an assistant saves from the 还差 list counts for the campaign; once the household has its
+    survey visit, later visits are routine again.
+    """
+    campaign = active_campaign(session)
+    if campaign is None or household.status != "active":
+        return "routine"
+    start, end = window(campaign)
+    surveyed = select(Visit.id).where(
+        Visit.household_id == household.id, Visit.kind == "survey", Visit.visited_at >= start, Visit.visited_at < end
+    )
+    return "routine" if session.exec(surveyed.limit(1)).first() is not None else "survey"

@@ -4,16 +4,17 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import Need, Person, ReliefApplication, User, utcnow
+from models import Household, Need, Person, ReliefApplication, ReliefEvent, User, utcnow
 from services import audit
 from services.api.schemas import ReliefIn, fingerprint
 from services.audit import Actor
 from services.errors import Conflict, Invalid, NotAllowed, NotFound, Stale
 from services.money import yuan_to_fen
 from services.permissions import can, require
+from services.registry.areas import area_names
 from services.registry.households import check_active, get_household_for
 from services.relief.machine import Decision, decide, stale_refusal, township_of
-from services.relief.rules import EDITABLE, REASONS, refused
+from services.relief.rules import EDITABLE, REASONS, UNDECIDED, refused
 from services.scope import is_in_scope
 
 
@@ -122,3 +123,41 @@ def _checked_content(session: Session, household_id: int, payload: ReliefIn) -> 
         return person, yuan_to_fen(payload.amount_yuan)
     except Invalid as problem:
         raise refused(str(problem)) from None
+
+
+def follow_household(session: Session, actor: Actor, household: Household) -> list[ReliefApplication]:
+    """Move the household's undecided applications to its new village and township, recorded in their history.
+
+    A household the county moved must be decided by its new township; one already decided stays where it was
+    decided, as that township's record (its reserve paid for it). The version goes up: an officer who opened
+    the application before the move must look again.
+    """
+    query = select(ReliefApplication).where(
+        ReliefApplication.household_id == household.id,
+        ReliefApplication.state.in_(UNDECIDED),
+        ReliefApplication.area_code != household.area_code,
+    )
+    moved = list(session.exec(query))
+    township = township_of(household.area_code)
+    names = area_names(session, {household.area_code, township})
+    for application in moved:
+        old_area, old_township = application.area_code, application.township_code
+        application.area_code, application.township_code = household.area_code, township
+        application.version += 1
+        application.updated_at = utcnow()
+        session.add(application)
+        village, township_name = names.get(household.area_code, household.area_code), names.get(township, township)
+        comment = f"住户迁至{village}，转由{township_name}办理"
+        session.add(
+            ReliefEvent(
+                application_id=application.id,
+                user_id=actor.user.id,
+                action="moved",
+                from_state=application.state,
+                to_state=application.state,
+                comment=comment,
+            )
+        )
+        detail = {"from_area": old_area, "to_area": household.area_code, "from_township": old_township}
+        audit.record(session, actor, "relief.moved", application, **detail)
+    return moved

@@ -19,7 +19,7 @@ from services import audit
 from services.audit import Actor
 from services.clock import CHINA, china_year
 from services.errors import Invalid, NotFound
-from services.money import fen_to_yuan, yuan_to_fen
+from services.money import fen_to_yuan, yuan, yuan_to_fen
 from services.registry.areas import area_names
 from services.relief.rules import GRANTED
 from services.scope import is_in_scope, where_in_scope
@@ -153,7 +153,7 @@ def change_fund(
         fund = TownshipFund(area_code=area.code, year=year, reserve_fen=0, balance_fen=0)
     drawn = drawn_in_year(session, area.code, year)
     if values.reserve_fen < drawn:
-        raise Invalid({"reserve_yuan": f"今年乡镇已批出 {fen_to_yuan(drawn)} 元，备用金不能少于这个数"})
+        raise Invalid({"reserve_yuan": f"今年乡镇已批出 {yuan(drawn)} 元，备用金不能少于这个数"})
     fund.approval_limit_fen = values.limit_fen
     fund.paperwork_days = values.paperwork_days
     fund.year = year

@@ -16,7 +16,7 @@ from models import ReliefApplication, ReliefEvent, TownshipFund, User, utcnow
 from services import audit
 from services.audit import Actor
 from services.errors import Invalid, NotAllowed, NotFound, Stale
-from services.money import fen_to_yuan, yuan_to_fen
+from services.money import yuan, yuan_to_fen
 from services.permissions import can
 from services.registry.households import get_household_for
 from services.relief.rules import ACTIONS, PAYMENT_FORMS, STATES, Action, refused, stale_message
@@ -51,6 +51,11 @@ def approval_limit_fen(session: Session, township_code: str) -> int:
     return fund.approval_limit_fen if fund else TownshipFund.model_fields["approval_limit_fen"].default
 
 
+def has_reserve(fund: TownshipFund | None) -> bool:
+    """Tell whether the township's approvals draw on a reserve: only once its county has set one (above 0)."""
+    return fund is not None and fund.reserve_fen > 0
+
+
 def get_application_for(
     session: Session, user: User, application_id: int, capability: str | None = None
 ) -> ReliefApplication:
@@ -81,9 +86,12 @@ def _refusal(session: Session, user: User, application: ReliefApplication, actio
         return action.refusal
     if not can(user, action.capability, application):
         return "只有提出申请的人或乡镇经办员可以提交这份申请" if action.code == "submit" else action.refusal
-    township_approval = action.code == "approve" and application.state == "submitted"
-    if township_approval and application.amount_requested_fen > approval_limit_fen(session, application.township_code):
-        return "金额超过乡镇审批额度，请报县级审批"
+    if action.code == "approve" and application.state == "submitted":  # at the township: its limit, its reserve
+        if application.amount_requested_fen > approval_limit_fen(session, application.township_code):
+            return "金额超过乡镇审批额度，请报县级审批"
+        fund = fund_for(session, application.township_code)
+        if has_reserve(fund) and fund.balance_fen <= 0:
+            return "乡镇备用金已用完，请联系县（区）民政局追加备用金，或报县级审批"
     return None
 
 
@@ -99,13 +107,13 @@ def decide(session: Session, actor: Actor, application: ReliefApplication, decis
         raise NotAllowed(why_not)
     comment = (decision.comment or "").strip()[:500] or None
     changes, amount = _changes_for(session, actor.user, application, decision, comment)
-    before = application.state  # read now: the UPDATE in _move also refreshes the object in memory
+    before, township = application.state, application.township_code  # read now: _move refreshes the object
     with session.begin_nested():  # a refused reserve draw undoes the move too, and nothing of the caller's
         _move(session, application, decision.version, changes)
-        if action.code == "approve" and before == "submitted":
+        if action.code == "approve" and before == "submitted" and has_reserve(fund_for(session, township)):
             # after the move: a second officer waits on the application's row and is told it was handled,
             # rather than that the money ran out because the first one's draw got there before
-            _draw_reserve(session, application.township_code, amount)
+            _draw_reserve(session, township, amount)
     _record(session, actor, application, action, before, changes, amount, comment)
     session.refresh(application)
     return application
@@ -185,7 +193,7 @@ def _draw_reserve(session: Session, township_code: str, amount: int) -> None:
     if result.rowcount != 1:
         # a fresh read: the fund object in the session may predate another officer's committed draw
         left = session.exec(select(TownshipFund.balance_fen).where(TownshipFund.area_code == township_code)).first()
-        balance = fen_to_yuan(left or 0)
+        balance = yuan(left or 0)
         raise refused(f"乡镇备用金余额不足：还剩 {balance} 元，不够批准这笔救助")
 
 

@@ -1,26 +1,18 @@
 """Reading temporary-relief applications: the 审批 queue and its badge, and what the approver's screen shows."""
 
 import math
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
-from models import Area, Household, Person, ReliefApplication, ReliefEvent, ReliefPhoto, TownshipFund, User, utcnow
-from services.names import user_names
+from models import Area, Household, Person, ReliefApplication, User, utcnow
 from services.paging import page_of
 from services.permissions import DECIDING_ROLE
-from services.registry import areas, households
-from services.registry.categories import CATEGORIES
-from services.relief import evidence
-from services.relief.machine import allowed_actions, approval_limit_fen, fund_for, history
-from services.relief.rules import GRANTED
 from services.scope import where_in_scope
-from services.visits import visits
 
 WAITING_STATE = {role: state for state, role in DECIDING_ROLE.items()}  # what waits for a decision at each level
-HISTORY_DAYS = 365
 # The lists of the 审批 tab, per role: (key, title). City and admin only watch.
 LISTS = {
     "township": (("submitted", "待我审批"), ("paperwork", "先行救助待补材料"), ("approved", "已批准待发放")),
@@ -109,61 +101,3 @@ def days_left(application: ReliefApplication, now: datetime | None = None) -> in
     due = due if due.tzinfo else due.replace(tzinfo=UTC)  # stored without a zone, always in UTC
     days = (due - (now or utcnow())).total_seconds() / 86400
     return math.ceil(days) if days >= 0 else -max(1, math.floor(-days))  # late by less than a day is 1 day late
-
-
-@dataclass
-class Screen:
-    """Everything the approver's one screen shows."""
-
-    application: ReliefApplication
-    household: Household
-    village_path: str
-    person: Person
-    person_categories: list[str]
-    household_categories: list[str]
-    latest_visit: visits.TimelineEntry | None
-    earlier: list[ReliefApplication]
-    received_fen: int
-    fund: TownshipFund | None
-    limit_fen: int
-    township_name: str
-    events: list[tuple[ReliefEvent, str]]
-    photos: list[ReliefPhoto]
-    actions: list[str]
-    creator: str
-    days_left: int | None
-    names: dict[int, str] = field(default_factory=dict)
-
-
-def screen(session: Session, user: User, application: ReliefApplication, household: Household) -> Screen:
-    """Gather the approver's screen: person, household, latest visit, past relief, reserve, limit, history."""
-    members = households.members_with_categories(session, household)
-    person, person_categories = next(((p, c) for p, c in members if p.id == application.person_id), members[0])
-    household_categories = sorted({c for _p, cats in members for c in cats}, key=list(CATEGORIES).index)
-    timeline = visits.timeline(session, household)
-    since = utcnow() - timedelta(days=HISTORY_DAYS)
-    earlier = [a for a in session.exec(for_household(household, since)) if a.id != application.id]
-    received = sum(a.amount_approved_fen or 0 for a in earlier if a.state in GRANTED)
-    events = history(session, application)
-    names = user_names(session, {e.user_id for e in events} | {application.created_by_id, application.paid_by_id})
-    path = areas.area_path(session, household.area_code)
-    return Screen(
-        application=application,
-        household=household,
-        village_path=" · ".join(area.name for area in path[1:]),
-        person=person,
-        person_categories=person_categories,
-        household_categories=household_categories,
-        latest_visit=timeline[0] if timeline else None,
-        earlier=earlier,
-        received_fen=received,
-        fund=fund_for(session, application.township_code),
-        limit_fen=approval_limit_fen(session, application.township_code),
-        township_name=next((a.name for a in path if a.code == application.township_code), ""),
-        events=[(event, names.get(event.user_id, "")) for event in events],
-        photos=evidence.photos_of(session, application),
-        actions=allowed_actions(session, user, application),
-        creator=names.get(application.created_by_id, ""),
-        days_left=days_left(application),
-        names=names,
-    )

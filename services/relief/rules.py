@@ -32,6 +32,8 @@ STATES = {
     "paid": "已发放",
 }
 EDITABLE = ("draft", "returned")  # what the writer may still change
+UNDECIDED = ("draft", "submitted", "returned", "forwarded")  # these follow a household that moves
+HISTORY_ONLY = {"moved": "随住户迁移"}  # steps in an application's history that are not actions anyone takes
 GRANTED = ("approved", "paid")  # decided in favour: approved (awaiting payment) or paid
 
 

@@ -69,8 +69,8 @@ def test_township_officer_approves_in_three_taps(page, live_server, sign_in, wor
     shot(page, "tab")
     page.locator(".relief-row").filter(has_text="张明华").tap()  # tap 1: open
     page.wait_for_url(f"{live_server}/relief/{urgent_600.id}")
-    expect(page.locator(".relief-money__line")).to_contain_text("申请 600 元 / 乡镇额度 1000 元")
-    expect(page.locator(".relief-balance")).to_have_text("10000 元")
+    expect(page.locator(".relief-money__line")).to_contain_text("申请 600 元 / 乡镇额度 1,000 元")
+    expect(page.locator(".relief-balance")).to_have_text("10,000 元")
     shot(page, "approver")
     shot(page, "approver-full", full_page=True)
     page.locator(".decision-bar").get_by_role("link", name="批准").tap()  # tap 2: 批准
@@ -80,9 +80,9 @@ def test_township_officer_approves_in_three_taps(page, live_server, sign_in, wor
     shot(page, "approve-dialog")
     dialog.get_by_role("button", name="确认批准").tap()  # tap 3: confirm
     page.wait_for_url(f"{live_server}/relief/{urgent_600.id}")
-    expect(page.locator(".notice--success")).to_contain_text("已批准 600.00 元")
+    expect(page.locator(".notice--success")).to_contain_text("已批准 600 元")
     expect(page.locator(".relief-head .relief-state")).to_have_text("已批准，待发放")
-    expect(page.locator(".relief-balance")).to_have_text("9400 元")
+    expect(page.locator(".relief-balance")).to_have_text("9,400 元")
     expect(page.locator(".relief-countdown")).to_contain_text("还剩 5 天补齐材料")
     expect(page.locator(".relief-dialog")).to_have_count(2)  # 登记发放 and 补齐材料 now, both closed
     expect(page.locator("#do-pay .weui-dialog")).to_be_hidden()
