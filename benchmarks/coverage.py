@@ -5,7 +5,7 @@
 Seeds HOUSEHOLDS demo households (default 100,000) and --visits visits (default 500,000, a third of
 them survey visits of the demo campaign) with `flask seed-demo` into a fresh temporary SQLite file,
 and into the given scratch PostgreSQL database too (its schema is dropped and rebuilt first). Then
-times services.coverage.coverage (households and persons) and services.campaign_stats.statistics
+times services.campaigns.coverage.coverage (households and persons) and services.campaigns.stats.statistics
 (everything the coverage page and the statistics table show) for the city (as demo-city), 临翔区
 (demo-county), 博尚镇 (demo-township) and 碗窑村 (demo-assistant), counting missing_households for
 碗窑村, and the city's coverage page, its breakdown (loaded after it) and statistics.xlsx through

@@ -62,7 +62,7 @@ def main() -> None:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
     engine = app.extensions["doudi_engine"]
     with app.app_context(), Session(engine) as session:
-        from services import areas
+        from services.registry import areas
 
         areas.load_lincang(session)
         session.commit()
