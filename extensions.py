@@ -14,5 +14,9 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enable
 
 
 def username_key() -> str:
-    """Rate-limit key for login attempts against one account, whatever address they come from."""
-    return "login-user:" + (request.form.get("username") or "").strip().lower()
+    """Rate-limit key for failed logins on one account from one address.
+
+    Not the account alone: then anyone could lock any staff account by typing wrong passwords for it.
+    """
+    username = (request.form.get("username") or "").strip().lower()
+    return f"login-user:{username}@{get_remote_address()}"
