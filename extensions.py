@@ -4,7 +4,7 @@ from flask import request
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 login_manager = LoginManager()
@@ -20,3 +20,8 @@ def username_key() -> str:
     """
     username = (request.form.get("username") or "").strip().lower()
     return f"login-user:{username}@{get_remote_address()}"
+
+
+def user_key() -> str:
+    """Rate-limit key for the signed-in user (the view checks the login first)."""
+    return f"user:{current_user.get_id()}"
