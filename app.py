@@ -1,8 +1,10 @@
 """兜底通 (Doudi): the application factory, and `python app.py` for a demo server."""
 
 import os
+import time
 
 from flask import Flask, render_template, request
+from flask import session as cookie
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -82,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _configure_login(app: Flask) -> None:
     from models import User
+    from services.accounts import sessions
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -89,8 +92,15 @@ def _configure_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        """Return the signed-in user (one query by primary key) if this session still counts, else sign it out."""
         user = db.get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        now = time.time()
+        lifetimes = {"idle": app.permanent_session_lifetime, "absolute": app.config["SESSION_MAX_LIFETIME"]}
+        if user is None or not sessions.is_current(cookie, user, now, **lifetimes):
+            sessions.forget(cookie)
+            return None
+        sessions.touch(cookie, now)
+        return user
 
     @app.before_request
     def force_password_change():

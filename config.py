@@ -1,6 +1,7 @@
 """Read the app's settings from the environment, strictly."""
 
 import os
+from datetime import timedelta
 
 DEV_SECRET_KEY = "dev-only-not-secret"
 ENVIRONMENTS = ("development", "testing", "production")
@@ -16,15 +17,27 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
-def env_int(name: str, default: int) -> int:
-    """Return an environment variable as an int; refuse anything else."""
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    """Return an environment variable as an int (at least minimum, if given); refuse anything else."""
     raw = env_str(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def session_lifetimes() -> tuple[timedelta, timedelta]:
+    """Return how long a session lasts unused (idle) and at most since its login (absolute)."""
+    idle = timedelta(hours=env_int("SESSION_IDLE_HOURS", 12, minimum=1))
+    absolute = timedelta(days=env_int("SESSION_MAX_DAYS", 7, minimum=1))
+    if idle > absolute:
+        raise ConfigError("SESSION_IDLE_HOURS must not be longer than SESSION_MAX_DAYS")
+    return idle, absolute
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -39,6 +52,7 @@ def from_environment(instance_path: str) -> dict:
     """Build the settings dict for an app whose instance folder is instance_path."""
     environment = env_choice("DOUDI_ENV", "development", ENVIRONMENTS)
     default_db = "sqlite:///" + os.path.join(instance_path, "doudi.sqlite3")
+    idle, absolute = session_lifetimes()
     return {
         "DOUDI_ENV": environment,
         "SECRET_KEY": env_str("SECRET_KEY", DEV_SECRET_KEY),
@@ -50,6 +64,14 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environment == "production",
+        # shared phones: a session ends after 12 hours unused and 7 days after its login, whatever happens
+        # (services/accounts/sessions.py checks both on every request; Flask refuses cookies signed longer
+        # than the idle lifetime ago). The login notes activity itself, so static files carry no Set-Cookie.
+        "PERMANENT_SESSION_LIFETIME": idle,
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        "SESSION_MAX_LIFETIME": absolute,
+        # the login never sets a remember-me cookie, and a session it would restore has no version: refused
+        "REMEMBER_COOKIE_DURATION": absolute,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": environment == "production",
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open all afternoon must still submit

@@ -35,6 +35,8 @@ class User(SQLModel, table=True):
     must_change_password: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # stored in each signed-in session; bumping it ends every session that carries the old number
+    session_version: int = 1
 
     # flask-login protocol
     @property
@@ -109,7 +111,7 @@ class PersonCategory(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Who did what to which object, when, from where. Append-only (enforced by triggers)."""
+    """Who did what to which object, when, from where. Append-only (enforced by triggers, migrations 0001 and 0008)."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,10 +1,12 @@
 """The household registry: list and search, detail, create, edit, exit, members, full ID view."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
+from extensions import limiter, user_key
 from services.cards import cards
 from services.errors import Invalid
 from services.registry import areas, households, persons
@@ -17,6 +19,42 @@ from services.visits import visits
 bp = Blueprint("households", __name__, url_prefix="/households")
 
 PAGE_SIZE = 20
+TOO_MANY_ID_LOOKUPS = "一小时内查到在别处登记的身份证号次数过多，为保护群众信息，请 1 小时后再试，或联系乡镇经办员"
+
+
+def _typed_no_id_number() -> bool:
+    return not request.form.get("id_number", "").strip()
+
+
+def _found_elsewhere(_response) -> bool:
+    return g.get("id_number_elsewhere", False)
+
+
+# Typing ID numbers must not become a way to learn who is registered in the city: each number found
+# outside the user's scope counts; after 20 in an hour every save with an ID number waits, found or not.
+id_number_lookups = limiter.shared_limit(
+    "20 per hour",
+    scope="id-number-elsewhere",
+    key_func=user_key,
+    methods=["POST"],
+    exempt_when=_typed_no_id_number,
+    deduct_when=_found_elsewhere,
+)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_id_lookups(_error):
+    """Say why saves with an ID number wait."""
+    return render_template("error.html", code=429, message=TOO_MANY_ID_LOOKUPS), 429
+
+
+def _undo_refused(session, problem: Invalid, id_number: str | None) -> None:
+    """Undo a refused save; audit and count an ID number that is registered outside the user's scope."""
+    session.rollback()
+    if problem.code == persons.ID_ELSEWHERE and id_number:
+        persons.record_duplicate_elsewhere(session, actor(), id_number)
+        session.commit()
+        g.id_number_elsewhere = True
 
 
 def _villages():
@@ -93,6 +131,7 @@ def show(household_id: int):
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@id_number_lookups
 def create():
     """Register a household together with its head."""
     session = get_session()
@@ -114,7 +153,7 @@ def create():
                 household = households.add_household(session, actor(), data)
                 persons.add_person(session, actor(), household, head)
             except Invalid as problem:
-                session.rollback()
+                _undo_refused(session, problem, head["id_number"])
                 errors.update(problem.errors)
             else:
                 session.commit()
@@ -214,6 +253,7 @@ def restore(household_id: int):
 
 @bp.route("/<int:household_id>/members/new", methods=["GET", "POST"])
 @login_required
+@id_number_lookups
 def add_member(household_id: int):
     """Add a member to a household."""
     session = get_session()
@@ -223,6 +263,7 @@ def add_member(household_id: int):
 
 @bp.route("/<int:household_id>/members/<int:person_id>/edit", methods=["GET", "POST"])
 @login_required
+@id_number_lookups
 def edit_member(household_id: int, person_id: int):
     """Change a member's details and categories."""
     session = get_session()
@@ -236,6 +277,7 @@ def _member_form(session, household, person):
     errors = {}
     if request.method == "POST":
         form = request.form
+        data = {}
         try:
             data = persons.parse_person_form(form, form.getlist("categories"))
             if person is None:
@@ -243,7 +285,7 @@ def _member_form(session, household, person):
             else:
                 persons.update_person(session, actor(), household, person, data)
         except Invalid as problem:
-            session.rollback()
+            _undo_refused(session, problem, data.get("id_number"))
             errors = problem.errors
         else:
             session.commit()

@@ -1,7 +1,7 @@
 from sqlmodel import select
 
 from models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, page_text
 
 
 def post_login(client, username, password=PASSWORD, **query):
@@ -76,6 +76,40 @@ def test_repeated_failures_on_one_account_are_slowed_down(client, world):
     assert response.status_code == 429
     assert "登录尝试次数过多" in response.get_data(as_text=True)
     assert post_login(client, "assistant-b").status_code == 302  # other accounts are unaffected
+
+
+def attempt_from(app, address, username, password=PASSWORD):
+    """Post the login form from one client address (a phone on another network)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def test_failures_from_one_address_do_not_lock_the_owner_out_from_another(app, world, session):
+    statuses = [attempt_from(app, "10.0.0.1", "assistant-a", "wrong").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert attempt_from(app, "10.0.0.2", "assistant-a").status_code == 302  # the owner, on another network
+    blocked = attempt_from(app, "10.0.0.1", "assistant-a")  # even the right password waits on the first
+    assert "登录尝试次数过多，为保护账号安全，请 1 分钟后再试" in page_text(blocked, 429)
+
+
+def test_blocked_attempts_are_audited_with_username_and_address_but_no_password(app, world, session):
+    for _ in range(6):
+        attempt_from(app, "10.0.0.1", "assistant-a", "guess-123")
+    events = audit_actions(session, "login.blocked")
+    assert [(e.username, e.ip, e.user_id) for e in events] == [("assistant-a", "10.0.0.1", None)]
+    assert "account" in events[0].detail and "guess-123" not in events[0].detail
+    assert len(audit_actions(session, "login.failure")) == 5  # the blocked attempt never reached the password
+
+
+def test_successful_logins_do_not_count_against_the_account(client, world):
+    for _ in range(4):
+        assert post_login(client, "assistant-a", "wrong").status_code == 401
+    for _ in range(3):
+        assert post_login(client, "assistant-a").status_code == 302
+        client.post("/logout")
+    assert post_login(client, "assistant-a", "wrong").status_code == 401  # the fifth failure, not the eighth try
+    assert post_login(client, "assistant-a", "wrong").status_code == 429
 
 
 def test_many_attempts_from_one_address_are_slowed_down(client, world):

@@ -196,10 +196,60 @@ def test_known_id_number_points_to_the_existing_household(as_user, world, sessio
     assert len(session.exec(select(Household)).all()) == 3
 
 
-def test_known_id_number_outside_scope_is_named_without_a_link(as_user, world):
+def test_known_id_number_outside_scope_says_neither_where_nor_links(as_user, world, session):
     response = as_user("assistant_a").post("/households/new", data=new_household_form(id_number="530902194810125248"))
     body = page_text(response, 400)
-    assert "已在安石村登记" in body and f"/households/{world.household_other.id}" not in body
+    assert "该身份证号已在别处登记，请联系乡镇经办员核实" in body
+    assert "安石村" not in body and "凤庆" not in body and f"/households/{world.household_other.id}" not in body
+    assert len(session.exec(select(Household)).all()) == 3
+
+
+def test_known_id_number_outside_scope_is_audited_masked(as_user, world, session):
+    as_user("assistant_a").post(
+        f"/households/{world.household_a.id}/members/new",
+        data={"name": "杨梅国", "relation": "其他", "id_number": "53090219551221719X"},  # 勐准村's head
+    )
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "person.duplicate_id_elsewhere")).all()
+    head_b = session.exec(select(Person).where(Person.household_id == world.household_b.id)).one()
+    assert [(e.user_id, e.object_type, e.object_id) for e in events] == [
+        (world.assistant_a.id, "person", str(head_b.id))
+    ]
+    assert "530902********719X" in events[0].detail and "53090219551221719X" not in events[0].detail
+    assert session.exec(select(Person).where(Person.name == "杨梅国")).all() == [head_b]  # nobody was added
+
+
+def test_known_id_number_inside_scope_is_not_audited_as_elsewhere(as_user, world, session):
+    as_user("township").post("/households/new", data=new_household_form(id_number="53090219551221719X"))
+    assert "person.duplicate_id_elsewhere" not in audit_actions(session)
+
+
+def test_id_numbers_found_elsewhere_are_limited_to_20_an_hour(as_user, world, session):
+    client = as_user("assistant_a")
+    outside = new_household_form(id_number="530902194810125248")  # 安石村, another county
+    for _ in range(20):
+        assert "已在别处登记" in page_text(client.post("/households/new", data=outside), 400)
+    body = page_text(client.post("/households/new", data=outside), 429)
+    assert "一小时内查到在别处登记的身份证号次数过多" in body and "已在别处登记" not in body
+    # now every save with an ID number waits, found or not, so a new probe tells nothing either
+    fresh = new_household_form(id_number=valid_id("53090219900101123"))
+    assert "次数过多" in page_text(client.post("/households/new", data=fresh), 429)
+    member = {"name": "张小花", "relation": "孙女", "id_number": valid_id("53090220150601002")}
+    page_text(client.post(f"/households/{world.household_a.id}/members/new", data=member), 429)
+    assert len(session.exec(select(Household)).all()) == 3
+    # saving without an ID number, and other users, go on as before
+    assert client.post("/households/new", data=new_household_form(id_number="")).status_code == 302
+    login(client, world.township)
+    assert client.post("/households/new", data=fresh).status_code == 302
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "person.duplicate_id_elsewhere")).all()
+    assert len(events) == 20
+
+
+def test_id_numbers_found_inside_scope_or_not_at_all_are_not_limited(as_user, world):
+    client = as_user("township")
+    inside = new_household_form(id_number="53090219551221719X")  # 勐准村, in the township
+    for _ in range(21):
+        page_text(client.post("/households/new", data=inside), 400)
+    assert client.post("/households/new", data=new_household_form()).status_code == 302
 
 
 # ---- edit --------------------------------------------------------------------------------

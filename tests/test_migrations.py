@@ -39,3 +39,21 @@ def test_every_migration_goes_down_and_up_again(app):
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         tables = set(engine.dialect.get_table_names(connection))
     assert {"household", "card", "visit", "photo", "need"} <= tables
+
+
+def test_accounts_from_before_0008_start_at_session_version_1(app, world):
+    from alembic import command
+    from sqlalchemy import text
+
+    import db
+
+    engine = app.extensions["doudi_engine"]
+    config = db.alembic_config(engine)
+    command.downgrade(config, "0007")
+    with engine.connect() as connection:
+        columns = {c["name"] for c in engine.dialect.get_columns(connection, "user")}
+    assert "session_version" not in columns
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        versions = connection.execute(text('SELECT DISTINCT session_version FROM "user"')).scalars().all()
+    assert versions == [1]

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import Area, User, utcnow
 from services import audit
+from services.accounts.sessions import end_sessions
 from services.audit import Actor
 from services.errors import Invalid, NotFound
 from services.permissions import ROLES, assignable_roles, can, outranks
@@ -49,13 +50,16 @@ def check_new_password(password: str, confirm: str, username: str) -> None:
 
 
 def change_password(session: Session, actor: Actor, user: User, current: str, new: str, confirm: str) -> None:
-    """Change one's own password after checking the current one."""
+    """Change one's own password after checking the current one; every session signed in before ends.
+
+    The view keeps its own session signed in with sessions.keep_version().
+    """
     if not check_password_hash(user.password_hash, current):
         raise Invalid("当前密码不对")
     check_new_password(new, confirm, user.username)
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    session.add(user)
+    end_sessions(session, user)
     audit.record(session, actor, "user.password_changed", user)
 
 
@@ -188,22 +192,24 @@ def temporary_password() -> str:
 
 
 def set_active(session: Session, actor: Actor, user: User, active: bool) -> None:
-    """Activate or deactivate an account (never one's own)."""
+    """Activate or deactivate an account (never one's own); deactivating ends its sessions."""
     if actor.user is not None and user.id == actor.user.id:
         raise Invalid("不能停用自己的账号")
     user.active = active
     session.add(user)
+    if not active:
+        end_sessions(session, user)
     audit.record(session, actor, "user.activated" if active else "user.deactivated", user)
 
 
 def reset_password(session: Session, actor: Actor, user: User) -> str:
-    """Give the account a temporary password it must change at next login; return it."""
+    """Give the account a temporary password it must change at next login, and end its sessions; return it."""
     if actor.user is not None and user.id == actor.user.id:
         raise Invalid("自己的密码请在“我的 — 修改密码”里修改")
     temporary = temporary_password()
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
-    session.add(user)
+    end_sessions(session, user)
     audit.record(session, actor, "user.password_reset", user)
     return temporary
 
@@ -218,3 +224,14 @@ def record_login(session: Session, actor: Actor, user: User) -> None:
 def record_failed_login(session: Session, actor: Actor, username: str, reason: str) -> None:
     """Note a failed sign-in (the username as typed, never the password)."""
     audit.record(session, actor, "login.failure", None, username=username[:64], reason=reason)
+
+
+def record_blocked_login(session: Session, actor: Actor, username: str, limit: str) -> None:
+    """Note a sign-in refused by the rate limit before the password was looked at (never the password)."""
+    audit.record(session, actor, "login.blocked", None, username=username[:64], limit=limit)
+
+
+def sign_out_everywhere(session: Session, actor: Actor, user: User) -> None:
+    """End every session of the user, the one signing out and any copy of its cookie alike."""
+    end_sessions(session, user)
+    audit.record(session, actor, "logout", user)

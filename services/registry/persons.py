@@ -14,6 +14,8 @@ from services.registry.categories import CATEGORIES
 from services.registry.phones import PHONE_MESSAGE, is_phone_number
 from services.scope import is_in_scope
 
+ID_ELSEWHERE = "id_number_elsewhere"  # Invalid.code: the number is registered outside the user's scope
+ELSEWHERE_MESSAGE = "该身份证号已在别处登记，请联系乡镇经办员核实"
 RELATIONS = ("本人", "配偶", "子", "女", "父亲", "母亲", "孙子", "孙女", "兄弟姐妹", "其他")
 HEAD = "本人"
 
@@ -63,16 +65,30 @@ def find_by_id_number(session: Session, number: str) -> Person | None:
     return session.exec(select(Person).where(Person.id_number == number)).first()
 
 
-def describe_duplicate(session: Session, user: User, existing: Person) -> dict[str, str]:
-    """Explain where an ID number is already registered, linking only inside the user's scope."""
+def describe_duplicate(session: Session, user: User, existing: Person) -> Invalid:
+    """Explain where an ID number is already registered: inside the user's scope with a link, outside not even where.
+
+    Naming the village would tell anyone typing ID numbers where a person lives.
+    """
     household = session.get(Household, existing.household_id)
-    area = session.get(Area, household.area_code)
     if is_in_scope(user, household.area_code):
-        return {
-            "id_number": f"该身份证号已登记在{area.name} {household.household_no} 号户",
-            "existing_household_id": str(household.id),
-        }
-    return {"id_number": f"该身份证号已在{area.name}登记，请联系当地经办员核实"}
+        area = session.get(Area, household.area_code)
+        return Invalid(
+            {
+                "id_number": f"该身份证号已登记在{area.name} {household.household_no} 号户",
+                "existing_household_id": str(household.id),
+            }
+        )
+    return Invalid({"id_number": ELSEWHERE_MESSAGE}, code=ID_ELSEWHERE)
+
+
+def record_duplicate_elsewhere(session: Session, actor: Actor, number: str) -> None:
+    """Audit that the user typed an ID number registered outside their scope (masked, never in full).
+
+    The view calls it after rolling back the refused save, so the event outlives the refusal.
+    """
+    person = find_by_id_number(session, number)
+    audit.record(session, actor, "person.duplicate_id_elsewhere", person, id_number=idnumber.mask(number))
 
 
 def _check_unique_id(session: Session, user: User, number: str | None, person_id: int | None) -> None:
@@ -80,7 +96,7 @@ def _check_unique_id(session: Session, user: User, number: str | None, person_id
         return
     existing = find_by_id_number(session, number)
     if existing is not None and existing.id != person_id:
-        raise Invalid(describe_duplicate(session, user, existing))
+        raise describe_duplicate(session, user, existing)
 
 
 def _set_categories(session: Session, person: Person, categories: list[str]) -> None:
