@@ -25,6 +25,7 @@ from sqlmodel import Session, select  # noqa: E402
 from app import create_app  # noqa: E402
 from benchmarks.seed_demo import fresh_database  # noqa: E402
 from models import Household, User  # noqa: E402
+from services.accounts import sessions  # noqa: E402
 from services.audit import Actor  # noqa: E402
 from services.demo import seed as demo  # noqa: E402
 
@@ -73,8 +74,9 @@ def main() -> None:
     results = {"database": engine.dialect.name, "households": args.households}
     for username in ("demo-county", "demo-assistant"):
         client = app.test_client()
-        with client.session_transaction() as flask_session:
+        with client.session_transaction() as flask_session, Session(app.extensions["doudi_engine"]) as session:
             flask_session["_user_id"] = str(users[username])
+            sessions.stamp(flask_session, session.get(User, users[username]), time.time())  # what a login stores
         if username == "demo-county":
             detail = [f"/households/{rng.choice(ids)}" for _ in range(args.requests)]
             results["household_page_county"] = timed(client, detail)
