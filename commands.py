@@ -93,27 +93,47 @@ def create_user_command(username, role, area_code, password, display_name, phone
 @click.option("--households", default=200, show_default=True, help="how many households to make")
 @click.option("--seed", default=1, show_default=True, help="same seed, same data")
 @click.option("--password", default="doudi-demo", show_default=True, help="password of the demo accounts")
-@click.option("--visits", default=0, show_default=True, help="how many visits to add over all active households")
-@click.option("--campaign/--no-campaign", default=True, help="with --visits: a third are demo campaign surveys")
+@click.option(
+    "--visits",
+    default=0,
+    show_default=True,
+    help="instead of the campaign's own survey visits, add this many over all active households (a third surveys)",
+)
+@click.option("--campaign/--no-campaign", default=True, help="the demo campaign under way, two thirds surveyed")
 def seed_demo_command(households, seed, password, visits, campaign):
-    """Create deterministic synthetic households, visits and the demo accounts."""
+    """Create deterministic synthetic households, the demo accounts, and the demo at work."""
     from services.demo import seed as demo  # imported here: only the demo commands need them
-    from services.demo import visits as demo_visits
 
     migrate_and_load_areas()
     with cli_session() as session:
         try:
-            result = demo.seed_demo(session, CLI, households=households, seed=seed, password=password)
-            made = f"已生成 {result.households} 户、{result.persons} 人的演示数据"
-            click.echo(f"{made}（种子 {seed}，用时 {result.seconds:.1f} 秒）")
-            if visits:
-                survey = demo_visits.ensure_campaign(session, CLI) if campaign else None
-                done = demo_visits.seed_visits(session, CLI, visits=visits, seed=seed, campaign=survey)
-                where = f"，其中「{survey.name}」排查回访 {done.survey_visits} 次" if survey else ""
-                click.echo(f"已生成 {done.visits} 次走访{where}（用时 {done.seconds:.1f} 秒）")
+            seed_demo_data(
+                session, households=households, seed=seed, password=password, visits=visits, campaign=campaign
+            )
         except Invalid as error:
             raise click.ClickException(str(error)) from None
         click.echo("演示账号：\n" + "\n".join(demo.login_lines(session, password)))
+
+
+def seed_demo_data(session: Session, *, households: int, seed: int, password: str, visits=0, campaign=True) -> None:
+    """Seed the households, the campaign's visits and the demo scene (relief, photos, reserves, report); say what."""
+    from blueprints import photo_folder
+    from services.demo import scene
+    from services.demo import seed as demo
+    from services.demo import visits as demo_visits
+
+    result = demo.seed_demo(session, CLI, households=households, seed=seed, password=password)
+    made = f"已生成 {result.households} 户、{result.persons} 人的演示数据"
+    click.echo(f"{made}（种子 {seed}，用时 {result.seconds:.1f} 秒）")
+    survey = demo_visits.ensure_campaign(session, CLI) if campaign else None
+    if visits:
+        done = demo_visits.seed_visits(session, CLI, visits=visits, seed=seed, campaign=survey)
+        where = f"，其中「{survey.name}」排查回访 {done.survey_visits} 次" if survey else ""
+        click.echo(f"已生成 {done.visits} 次走访{where}（用时 {done.seconds:.1f} 秒）")
+    since = None if visits else result.first_household_id  # --visits brings its own survey visits
+    shown = scene.seed_scene(session, CLI, seed=seed, campaign=survey, folder=photo_folder(), survey_since=since)
+    for line in scene.describe(shown, result.households):
+        click.echo(line)
 
 
 @click.command("import-households")
@@ -143,7 +163,7 @@ def import_households_command(path, as_json, county_code, dry_run):
 
 
 def prepare_demo_database(app) -> None:
-    """On an empty database: create the schema, the areas and demo data; print the logins."""
+    """On an empty database: create the schema, the areas and the demo at work; print the logins."""
     import config
     from services.demo import seed as demo
 
@@ -151,7 +171,7 @@ def prepare_demo_database(app) -> None:
     current_app.logger.info("database ready at %s", app.config["DATABASE_URL"].split("@")[-1])
     with cli_session() as session:
         if demo.count_households(session) == 0:
-            result = demo.seed_demo(session, CLI, households=300, seed=1)
-            click.echo(f"空数据库：已生成 {result.households} 户、{result.persons} 人的演示数据")
+            click.echo("空数据库：正在生成演示数据")
+            seed_demo_data(session, households=300, seed=1, password=demo.DEMO_PASSWORD)
             click.echo("演示账号：\n" + "\n".join(demo.login_lines(session)))
     click.echo(f"请用浏览器打开 http://127.0.0.1:{config.env_int('PORT', 5000)}")

@@ -3,10 +3,11 @@
 import json
 from collections import Counter
 
-from sqlmodel import Session, delete, func, select
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel, func, select
 
 from commands import prepare_demo_database
-from models import Area, AuditEvent, Card, CardScan, Household, Person, PersonCategory, PrintBatchItem, User
+from models import Area, AuditEvent, Household, Person, PersonCategory, User
 from services.registry import idnumber
 from services.registry.categories import CATEGORIES
 from tests.conftest import COUNTY, OTHER_COUNTY, POSTGRES_URL, TOWNSHIP, VILLAGE_A, VILLAGE_B, login
@@ -39,6 +40,13 @@ def registry(session) -> list[tuple]:
     return list(session.exec(query).all())
 
 
+def empty_all_but_areas(session) -> None:
+    """Empty every table but the area tree (PostgreSQL has one test database; its audit trail refuses DELETE)."""
+    tables = [t.name for t in SQLModel.metadata.sorted_tables if t.name != "area"]
+    session.exec(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " RESTART IDENTITY CASCADE"))
+    session.commit()
+
+
 def user(session, username) -> User:
     return session.exec(select(User).where(User.username == username)).one()
 
@@ -51,10 +59,8 @@ def test_same_seed_gives_the_same_people_on_a_fresh_database(app, session, make_
     seed_demo(app, 60, seed=7)
     first = registry(session)
     assert len({row.area_code for row in first}) > 30
-    if POSTGRES_URL:  # one test database there: empty its registry to start afresh
-        for model in (PrintBatchItem, CardScan, Card, PersonCategory, Person, Household):
-            session.exec(delete(model))
-        session.commit()
+    if POSTGRES_URL:  # one test database there: empty it to start afresh
+        empty_all_but_areas(session)
         other = app
     else:
         other = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'second.sqlite3'}")
@@ -190,6 +196,7 @@ def test_the_other_demo_assistants_households_answer_404(app, client, session):
 
 def test_running_seed_demo_twice_adds_households_with_continuing_numbers(app, session):
     seed_demo(app, 30)
+    events_after_first = session.exec(select(func.count()).select_from(AuditEvent)).one()
     seed_demo(app, 30)
     assert session.exec(select(func.count()).select_from(Household)).one() == 60
     numbers = [h.household_no for h in households_of(session, VILLAGE_A)]
@@ -198,7 +205,8 @@ def test_running_seed_demo_twice_adds_households_with_continuing_numbers(app, se
     assert len(set(id_numbers)) == len(id_numbers)
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "demo.seeded")).all()
     assert [json.loads(e.detail)["households"] for e in events] == [30, 30]
-    assert session.exec(select(func.count()).select_from(AuditEvent)).one() == 2  # no event per row
+    # the second run logs its households once and its survey visits once, none per row (the story was told before)
+    assert session.exec(select(func.count()).select_from(AuditEvent)).one() - events_after_first == 2
 
 
 def test_seeding_next_to_existing_households_keeps_their_numbers_and_id_numbers(app, session, world):

@@ -1,1 +1,1 @@
-"""Deterministic demo data: people, households, visits and the demo accounts."""
+"""Deterministic demo data: people, households, visits, the demo accounts, and the demo at work (scene.py)."""

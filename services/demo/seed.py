@@ -53,6 +53,7 @@ class SeedResult:
     persons: int
     categories: int
     seconds: float
+    first_household_id: int  # the run's households have this id and the ones after it
 
 
 # ---- accounts and hotlines -----------------------------------------------------------------
@@ -231,6 +232,7 @@ def seed_demo(
     cycle = _village_cycle(villages)
     used_ids = set(session.exec(select(Person.id_number).where(Person.id_number.is_not(None))).all())
     writer = _Writer(session, used_ids)
+    first_household_id = writer.next_household
     rng = random.Random(seed)  # never the global random: the same seed must give the same people
     for i in range(households):
         village = cycle[i % len(cycle)]
@@ -242,7 +244,7 @@ def seed_demo(
     made = dict(zip(("households", "persons", "categories"), writer.totals, strict=True))
     audit.record(session, actor, "demo.seeded", None, **made, seed=seed, accounts=sorted(accounts))
     session.commit()
-    return SeedResult(**made, seconds=time.perf_counter() - started)
+    return SeedResult(**made, seconds=time.perf_counter() - started, first_household_id=first_household_id)
 
 
 def count_households(session: Session) -> int:

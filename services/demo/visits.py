@@ -2,6 +2,8 @@
 
 The same seed (on the same day, over the same households) gives the same visits. Rows go in with Core
 bulk inserts and ids chosen here; each household's last visit is then set by one set-based UPDATE.
+seed_visits adds a given number of visits (the benchmarks' knob); seed_campaign_visits gives the demo's
+campaign its progress: about two thirds of the households surveyed so far, some townships ahead of others.
 """
 
 import hashlib
@@ -25,6 +27,7 @@ CAMPAIGN_NAME = "2026年困难群众排查回访"
 CAMPAIGN_DAYS = 10  # the demo campaign's window: the last ten days up to today
 UNSURVEYED_SHARE = 0.13  # households left without a survey visit, so coverage is not 100 %
 SURVEY_SHARE = 1 / 3  # of the visits, when there is a campaign
+CAMPAIGN_PACES = (0.5, 0.85)  # seed_campaign_visits: each township has surveyed this share of its households
 ROUTINE_DAYS = 365  # routine and ad-hoc visits spread over the last twelve months
 BATCH_VISITS = 10_000
 RISKS, RISK_CUM_WEIGHTS = ("normal", "attention", "urgent"), (88, 97, 100)  # mostly normal
@@ -89,12 +92,12 @@ def _fallback_visitor(session: Session, preferred: tuple[str, ...] = ()) -> int:
     raise Invalid("还没有演示账号，请先运行 seed-demo 生成演示数据")
 
 
-def _targets(session: Session) -> list[_Target]:
-    """Return every active household with who visits it: its assistant, else a demo officer."""
+def _targets(session: Session, since_household_id: int = 0) -> list[_Target]:
+    """Return every active household (from this id on) with who visits it: its assistant, else a demo officer."""
     fallback = None
     rows = session.exec(
         select(Household.id, Household.area_code, Household.assistant_id)
-        .where(Household.status == "active")
+        .where(Household.status == "active", Household.id >= since_household_id)
         .order_by(Household.id)
     ).all()
     targets = []
@@ -194,6 +197,18 @@ def update_last_visits(session: Session, since_visit_id: int) -> None:
     )
 
 
+def _finish(session: Session, actor: Actor, writer: _VisitWriter, campaign: Campaign | None, **detail) -> None:
+    """Insert what is left, set the visited households' last visit, audit the run once and commit."""
+    writer.flush()
+    update_last_visits(session, writer.first_id)
+    audit.record(session, actor, "demo.visits_seeded", campaign, visits=writer.total, **detail)
+    session.commit()
+    if writer.total:
+        # fresh planner statistics after a bulk load: without them SQLite may scan a subquery once per household
+        session.exec(text("ANALYZE"))
+        session.commit()
+
+
 def seed_visits(
     session: Session, actor: Actor, *, visits: int, seed: int, campaign: Campaign | None, today: date | None = None
 ) -> VisitSeedResult:
@@ -215,13 +230,35 @@ def seed_visits(
         if kind == "survey":
             surveys += 1
             surveyed.add(target.household_id)
-    writer.flush()
-    update_last_visits(session, writer.first_id)
+    _finish(session, actor, writer, campaign, seed=seed, surveys=surveys)
     campaign_id = campaign.id if campaign is not None else None
-    audit.record(session, actor, "demo.visits_seeded", campaign, visits=writer.total, seed=seed, surveys=surveys)
-    session.commit()
-    if writer.total:
-        # fresh planner statistics after a bulk load: without them SQLite may scan a subquery once per household
-        session.exec(text("ANALYZE"))
-        session.commit()
     return VisitSeedResult(writer.total, surveys, len(surveyed), campaign_id, time.perf_counter() - started)
+
+
+def seed_campaign_visits(
+    session: Session,
+    actor: Actor,
+    campaign: Campaign,
+    *,
+    seed: int,
+    since_household_id: int = 0,
+    today: date | None = None,
+) -> VisitSeedResult:
+    """Survey about two thirds of the active households (from this id on) in the campaign's days so far.
+
+    Each township has its own pace, so the coverage page shows some ahead and some behind. The run's
+    first household id is part of the random seed: a second run over new households makes new visits.
+    """
+    started = time.perf_counter()
+    days = _survey_days(campaign, today or china_today())
+    rng = random.Random(f"campaign:{seed}:{since_household_id}")  # never the global random
+    paces: dict[str, float] = {}
+    writer = _VisitWriter(session)
+    surveyed = 0  # one survey visit per surveyed household
+    for target in _targets(session, since_household_id):
+        pace = paces.setdefault(target.area_code[:9], rng.uniform(*CAMPAIGN_PACES))
+        if rng.random() < pace:
+            writer.add(rng, target, "survey", days)
+            surveyed += 1
+    _finish(session, actor, writer, campaign, seed=seed, surveys=surveyed)
+    return VisitSeedResult(surveyed, surveyed, surveyed, campaign.id, time.perf_counter() - started)
