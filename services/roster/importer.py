@@ -28,9 +28,8 @@ from services.roster.file import (
     discard,
     display_name,
     extension_of,
-    find_header,
     fold,
-    read_rows,
+    read_roster,
 )
 from services.roster.writer import apply, describe, summary
 from services.scope import is_in_scope
@@ -51,6 +50,7 @@ RELATION_WORDS = {
     for word in words
 }
 TOTAL_WORDS = ("合计", "总计", "小计")
+MAX_MONTHLY_YUAN = Decimal(1_000_000)  # far above any allowance; keeps a typo like 1e30 out of an integer column
 SKIPPED_REASON = "户主那一行（第 {row} 行）有错，本行随户一起跳过"
 
 # The roster API in one place: callers import services.roster and need not know the split.
@@ -107,11 +107,10 @@ def cli_scope(session: Session, county_code: str | None = None):
 
 def check_file(session: Session, user, path: Path, file_name: str) -> Preview:
     """Read and check a roster against the database, writing nothing."""
-    rows = read_rows(path)
-    start, columns = find_header(rows)
+    columns, rows = read_roster(path)
     checker = _Checker(user, _village_index(session), Preview(file_name))
     seen: dict[tuple, int] = {}
-    for row_no, cells in rows[start + 1 :]:
+    for row_no, cells in rows:
         record = {key: cells[col] if col < len(cells) else None for key, col in columns.items()}
         if not any(cell_text(c) for c in cells) or _is_total(cells):
             continue
@@ -252,7 +251,10 @@ def _amount_fen(value, problems: list) -> int | None:
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite() or amount < 0:
-        problems.append(("amount", f"月保障金额“{cell_text(value)}”不是金额，请填写数字（元）"))
+        problems.append(("amount", f"月保障金额“{cell_text(value)[:32]}”不是金额，请填写数字（元）"))
+        return None
+    if amount > MAX_MONTHLY_YUAN:  # checked before rounding: 1e30 fen has more digits than Decimal keeps
+        problems.append(("amount", f"月保障金额“{cell_text(value)[:32]}”超过每月 100 万元，请核对（单位是元）"))
         return None
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
