@@ -2,13 +2,14 @@
 
 import hashlib
 import io
+import math
 import os
 import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -19,11 +20,27 @@ from services.errors import Conflict, Invalid, NotFound
 from services.scope import is_in_scope
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # a 12-megapixel phone JPEG is 3–8 MB; the browser usually sends ~300 KB
-MAX_PIXELS = 50_000_000  # more than any phone camera; beyond this it is a decompression bomb
+# Memory: a JPEG is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (draft), just above the size kept, so even a
+# 200 MP camera's photo costs about 10 MB. Anything else is decoded whole: 16 MP × 4 bytes is 64 MB at most.
+MAX_JPEG_PIXELS = 200_000_000  # the largest phone cameras (16320 × 12240); beyond this it is a bomb
+MAX_WHOLE_PIXELS = 16_000_000  # PNG, WebP, and progressive JPEG (libjpeg keeps all of its coefficients)
+TOO_MANY_PIXELS = "图片像素太多，不像是手机照片，已拒收"
+TOO_MANY_FOR_KIND = "图片像素太多：PNG、WebP 等图片最多 1600 万像素，请上传手机相机拍的 JPEG 照片"
 LONG_EDGE = 1600
 THUMB_EDGE = 320
-TARGET_BYTES = 400 * 1024
+TARGET_BYTES = 300 * 1024  # DESIGN: an uploaded photo ≤ 300 KB from a 12-megapixel camera image
 QUALITIES = (82, 74, 66, 58, 50)
+JPEG_START = b"\xff\xd8\xff"
+# how to turn a picture upright for each EXIF orientation, as ImageOps.exif_transpose does
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def refused(message: str) -> Invalid:
@@ -55,9 +72,11 @@ def process(data: bytes) -> ProcessedPhoto:
     if len(data) > MAX_UPLOAD_BYTES:
         raise refused("照片太大（超过 15 MB），请重新拍一张")
     image = _open_checked(data)
-    image = ImageOps.exif_transpose(image)  # phones store portrait shots sideways plus an EXIF flag
+    orientation = image.getexif().get(ExifTags.Base.Orientation)  # phones store portrait shots sideways plus a flag
     image = _flatten(image)
     image.thumbnail((LONG_EDGE, LONG_EDGE), Image.LANCZOS)
+    if orientation in UPRIGHT:  # turned after shrinking: the long edge is the same either way
+        image = image.transpose(UPRIGHT[orientation])
     jpeg = _encode_within(image, TARGET_BYTES)
     thumb_image = image.copy()
     thumb_image.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.LANCZOS)
@@ -73,22 +92,16 @@ def process(data: bytes) -> ProcessedPhoto:
 
 
 def _open_checked(data: bytes) -> Image.Image:
-    """Open and fully decode the image, refusing bombs, truncation and non-images."""
+    """Open and decode the image, at about the size kept for a JPEG; refuse bombs, truncation and non-images."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            probe = Image.open(io.BytesIO(data))
-            if probe.format not in ("JPEG", "PNG", "WEBP", "HEIF", "MPO"):
-                raise refused("只能上传照片（JPEG、PNG 或 WebP）")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise refused("图片像素太多，不像是手机照片，已拒收")
-            probe.verify()  # structure check; the image must be reopened after verify()
-            image = Image.open(io.BytesIO(data))
+            image = _open_jpeg(data) if data.startswith(JPEG_START) else _open_other(data)
             image.load()  # decodes every byte: a truncated file fails here
     except Invalid:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise refused("图片像素太多，不像是手机照片，已拒收") from None
+        raise refused(TOO_MANY_PIXELS) from None
     except UnidentifiedImageError:
         raise refused("这不是照片文件，请选择手机拍的照片") from None
     except (OSError, SyntaxError, ValueError):
@@ -96,13 +109,48 @@ def _open_checked(data: bytes) -> Image.Image:
     return image
 
 
+def _open_jpeg(data: bytes) -> Image.Image:
+    """Open a JPEG (or MPO, its first picture) set to decode at the smallest scale that keeps LONG_EDGE.
+
+    Not Image.open: its own bomb check refuses anything over 179 MP before our limit, which draft() makes safe.
+    """
+    image = JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+    pixels = image.width * image.height
+    if pixels > MAX_JPEG_PIXELS:
+        raise refused(TOO_MANY_PIXELS)
+    if image.info.get("progressive") and pixels > MAX_WHOLE_PIXELS:
+        raise refused(TOO_MANY_FOR_KIND)
+    image.draft("RGB", _draft_box(image.size))
+    return image
+
+
+def _draft_box(size: tuple[int, int]) -> tuple[int, int]:
+    """Return the box draft() must still cover: the picture scaled so its long edge is LONG_EDGE."""
+    width, height = size
+    scale = LONG_EDGE / max(width, height)
+    return size if scale >= 1 else (math.ceil(width * scale), math.ceil(height * scale))
+
+
+def _open_other(data: bytes) -> Image.Image:
+    """Open a PNG or WebP whole, after checking its structure and its size."""
+    probe = Image.open(io.BytesIO(data))  # Pillow's own bomb check refuses over 179 MP here
+    if probe.format not in ("PNG", "WEBP", "HEIF"):
+        raise refused("只能上传照片（JPEG、PNG 或 WebP）")
+    if probe.width * probe.height > MAX_WHOLE_PIXELS:
+        raise refused(TOO_MANY_FOR_KIND)
+    probe.verify()  # structure check; the image must be reopened after verify()
+    return Image.open(io.BytesIO(data))
+
+
 def _flatten(image: Image.Image) -> Image.Image:
-    """Return an RGB image (transparent areas on white)."""
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+    """Return an RGB image (transparent areas on white), without copying one that is RGB already."""
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA"):
         background = Image.new("RGB", image.size, "white")
-        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        background.paste(image, mask=image)  # RGB takes RGBA pixels as they are, the alpha as mask: no copies
         return background
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def _encode(image: Image.Image, quality: int) -> bytes:
