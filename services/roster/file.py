@@ -1,9 +1,11 @@
 """Roster shapes and files: what a checked roster holds, and finding its header whatever the layout."""
 
 import re
+import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import chain, islice
 from pathlib import Path
 
@@ -74,6 +76,26 @@ def discard(folder: Path, stored: str) -> None:
     """Delete a stored upload (after import, or when it is replaced or unreadable)."""
     if STORED_NAME.match(stored or ""):
         (folder / stored).unlink(missing_ok=True)
+
+
+def remove_stale_uploads(folder: Path, older_than: timedelta, now: float | None = None) -> dict:
+    """Remove uploads never confirmed (an import deletes its own) and .part leftovers older than `older_than`."""
+    cutoff = (now if now is not None else time.time()) - older_than.total_seconds()
+    removed = {"uploads": {"files": 0, "bytes": 0}, "temporaries": {"files": 0, "bytes": 0}}
+    if not Path(folder).is_dir():
+        return removed
+    for path in Path(folder).iterdir():
+        kind = "uploads" if STORED_NAME.match(path.name) else "temporaries" if path.name.endswith(".part") else None
+        try:
+            stat = path.stat()
+            if kind is None or not path.is_file() or stat.st_mtime >= cutoff:
+                continue  # not ours, or a preview someone may still confirm
+            path.unlink()
+        except FileNotFoundError:  # confirmed (and so deleted) while we looked
+            continue
+        removed[kind]["files"] += 1
+        removed[kind]["bytes"] += stat.st_size
+    return removed
 
 
 def read_roster(path: Path) -> tuple[dict[str, int], Iterator[Row]]:

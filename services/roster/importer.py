@@ -30,6 +30,7 @@ from services.roster.file import (
     extension_of,
     fold,
     read_roster,
+    remove_stale_uploads,
 )
 from services.roster.writer import apply, describe, summary
 from services.scope import is_in_scope
@@ -52,6 +53,7 @@ RELATION_WORDS = {
 TOTAL_WORDS = ("合计", "总计", "小计")
 MAX_MONTHLY_YUAN = Decimal(1_000_000)  # far above any allowance; keeps a typo like 1e30 out of an integer column
 SKIPPED_REASON = "户主那一行（第 {row} 行）有错，本行随户一起跳过"
+EXPIRED = "这份文件已经导入过或已过期，请重新上传"
 
 # The roster API in one place: callers import services.roster and need not know the split.
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "discard",
     "import_stored",
     "receive_upload",
+    "remove_stale_uploads",
     "summary",
 ]
 
@@ -86,8 +89,11 @@ def receive_upload(session: Session, user, stream, filename: str, folder: Path) 
 def import_stored(session: Session, actor: Actor, folder: Path, stored: str, file_name: str):
     """Check a stored upload again (the registry may have changed) and import it; return (preview, created)."""
     if not STORED_NAME.match(stored or "") or not (folder / stored).is_file():
-        raise Invalid("这份文件已经导入过或已过期，请重新上传")
-    preview = check_file(session, actor.user, folder / stored, file_name)
+        raise Invalid(EXPIRED)
+    try:
+        preview = check_file(session, actor.user, folder / stored, file_name)
+    except FileNotFoundError:  # removed as unconfirmed (cleanup-files) between the check above and the reading
+        raise Invalid(EXPIRED) from None
     return preview, apply(session, actor, preview)
 
 

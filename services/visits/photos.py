@@ -4,9 +4,12 @@ import hashlib
 import io
 import math
 import os
+import re
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
@@ -18,6 +21,11 @@ from services import audit
 from services.audit import Actor
 from services.errors import Conflict, Invalid, NotFound
 from services.scope import is_in_scope
+
+PHOTO_FILE = re.compile(r"([0-9a-f]{64})(_t)?\.jpg")
+TEMPORARY_SUFFIXES = (".part", ".removing")  # a write, or a removal, that a crash cut short
+LOOKUP_BATCH = 500
+NO_ROWS = "数据库里没有任何照片记录：请确认 DATABASE_URL 指向正式数据库；照片文件一个也没有删除"
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # a 12-megapixel phone JPEG is 3–8 MB; the browser usually sends ~300 KB
 # Memory: a JPEG is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (draft), just above the size kept, so even a
@@ -176,8 +184,12 @@ def path_for(folder: Path, sha256: str, thumb: bool = False) -> Path:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        return  # content-addressed: the same bytes are already there
+    if path.exists():  # content-addressed: the same bytes are already there
+        try:
+            os.utime(path)  # made young again: a row is about to name it, so a cleanup must leave it
+            return
+        except FileNotFoundError:
+            pass  # a cleanup took it away just now: write it again
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
     with os.fdopen(handle, "wb") as out:
         out.write(data)
@@ -253,3 +265,80 @@ def get_photo_for(session: Session, user: User, photo_id: int) -> Photo:
     if household is None or not is_in_scope(user, household.area_code):
         raise NotFound()
     return photo
+
+
+# ---- leftovers -----------------------------------------------------------------------------
+
+
+def remove_orphan_files(session: Session, folder: Path, older_than: timedelta, now: float | None = None) -> dict:
+    """Remove photo files (full and thumbnail) that no visit or evidence photo names, and .part leftovers.
+
+    Only files last written (or reused) more than `older_than` ago are touched: younger ones may belong to an
+    upload that has not committed yet. Return what was removed per kind, and why photos were left if they were.
+    """
+    cutoff = (now if now is not None else time.time()) - older_than.total_seconds()
+    removed = {"photos": _tally(), "temporaries": _tally()}
+    if not Path(folder).is_dir():
+        return removed
+    # with no photo row at all, every file would look orphaned: more likely the wrong database than a fact
+    trusted = any(session.exec(select(model.id).limit(1)).first() is not None for model in (Photo, ReliefPhoto))
+    if not trusted:
+        removed["skipped"] = NO_ROWS
+    for subfolder in sorted(Path(folder).glob("??")):  # one of 256 at a time: memory stays small
+        candidates: dict[str, list[Path]] = {}
+        for path in subfolder.iterdir():
+            if path.name.endswith(TEMPORARY_SUFFIXES):
+                _count(removed["temporaries"], _remove_if_still_old(path, cutoff))
+            elif (match := PHOTO_FILE.fullmatch(path.name)) and trusted and _mtime(path) < cutoff:
+                candidates.setdefault(match.group(1), []).append(path)
+        for sha256 in candidates.keys() - _referenced(session, list(candidates)):
+            for path in candidates[sha256]:
+                _count(removed["photos"], _remove_if_still_old(path, cutoff))
+    return removed
+
+
+def _referenced(session: Session, hashes: list[str]) -> set[str]:
+    found = set()
+    for start in range(0, len(hashes), LOOKUP_BATCH):
+        batch = hashes[start : start + LOOKUP_BATCH]
+        for model in (Photo, ReliefPhoto):  # files are shared by content hash across both
+            found.update(session.exec(select(model.sha256).where(model.sha256.in_(batch))).all())
+    return found
+
+
+def _remove_if_still_old(path: Path, cutoff: float) -> int | None:
+    """Remove a file unless it was made young meanwhile; return its size, or None if it stays.
+
+    It is first moved aside and its age read again there: an upload of the same picture either touched it
+    before (then it is young and goes back) or finds it gone and writes it anew (_write_atomically).
+    """
+    aside = path if path.name.endswith(TEMPORARY_SUFFIXES) else path.with_name(path.name + ".removing")
+    try:
+        if aside != path:
+            os.replace(path, aside)
+        stat = aside.stat()
+        if stat.st_mtime >= cutoff:
+            if aside != path:
+                os.replace(aside, path)
+            return None
+        aside.unlink()
+    except FileNotFoundError:  # another cleanup got there first
+        return None
+    return stat.st_size
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")
+
+
+def _tally() -> dict:
+    return {"files": 0, "bytes": 0}
+
+
+def _count(tally: dict, size: int | None) -> None:
+    if size is not None:
+        tally["files"] += 1
+        tally["bytes"] += size
