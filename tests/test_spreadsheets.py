@@ -20,17 +20,8 @@ ROSTER_HEADER = ("序号", "乡镇（街道）", "村（社区）", "户主姓�
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-    "</Types>"
-)
+SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+BOOK_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 
 
 def cell(ref: str, value) -> str:
@@ -46,16 +37,23 @@ def row(number: int, *values) -> str:
     return f'<row r="{number}">{cells}</row>'
 
 
-def write_workbook(path: Path, sheet_data: str, *, dimension: str | None = None) -> Path:
-    """Write the smallest .xlsx Excel and openpyxl open: one sheet holding `sheet_data` (its <row>s)."""
+def write_workbook(path: Path, *sheets: str, dimension: str | None = None) -> Path:
+    """Write the smallest .xlsx Excel and openpyxl open: a sheet per argument, holding its <row>s."""
     declared = f'<dimension ref="{dimension}"/>' if dimension else ""
-    sheet = (
-        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">{declared}'
-        f"<sheetData>{sheet_data}</sheetData></worksheet>"
+    numbers = range(1, len(sheets) + 1)
+    content_types = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{BOOK_TYPE}"/>'
+        + "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{SHEET_TYPE}"/>' for n in numbers)
+        + "</Types>"
     )
     workbook = (
-        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{OFFICE}">'
-        '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{MAIN}" xmlns:r="{OFFICE}"><sheets>'
+        + "".join(f'<sheet name="Sheet{n}" sheetId="{n}" r:id="rId{n}"/>' for n in numbers)
+        + "</sheets></workbook>"
     )
     package_rels = (
         f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{RELS}">'
@@ -63,14 +61,22 @@ def write_workbook(path: Path, sheet_data: str, *, dimension: str | None = None)
     )
     workbook_rels = (
         f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{RELS}">'
-        f'<Relationship Id="rId1" Type="{OFFICE}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+        + "".join(
+            f'<Relationship Id="rId{n}" Type="{OFFICE}/worksheet" Target="worksheets/sheet{n}.xml"/>' for n in numbers
+        )
+        + "</Relationships>"
     )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        archive.writestr("[Content_Types].xml", content_types)
         archive.writestr("_rels/.rels", package_rels)
         archive.writestr("xl/workbook.xml", workbook)
         archive.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
-        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        for n, sheet_data in zip(numbers, sheets, strict=True):
+            sheet = (
+                f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">{declared}'
+                f"<sheetData>{sheet_data}</sheetData></worksheet>"
+            )
+            archive.writestr(f"xl/worksheets/sheet{n}.xml", sheet)
     return path
 
 
@@ -129,6 +135,16 @@ def test_a_sheet_of_more_elements_than_allowed_is_refused(tmp_path):
     path = write_workbook(tmp_path / "wide.xlsx", '<row r="1">' + "<c/>" * 2_000 + "</row>")
     assert "单元格和格式太多" in refusal(path, elements=1_000)
     assert read(path, elements=3_000) == []
+
+
+def test_the_limit_on_elements_is_for_the_whole_workbook_not_each_sheet(tmp_path):
+    empty_row = '<row r="1">' + "<c/>" * 600 + "</row>"
+    path = write_workbook(tmp_path / "sheets.xlsx", empty_row, empty_row, row(1, "甲"))
+    with pytest.raises(Invalid, match="单元格和格式太多"):
+        [list(table) for table in spreadsheets.tables(path, spreadsheets.Limits(elements=1_000))]
+    tables = [list(table) for table in spreadsheets.tables(path, spreadsheets.Limits(elements=2_000))]
+    assert tables == [[], [], [(1, ["甲"])]]
+    assert openpyxl.load_workbook(path, read_only=True).sheetnames == ["Sheet1", "Sheet2", "Sheet3"]
 
 
 def test_rows_the_workbook_leaves_out_count_as_empty_and_a_long_run_ends_the_table(tmp_path):

@@ -17,7 +17,7 @@ class Limits:
     cell_chars: int = 2_000
     blank_run: int = 50  # this many empty rows in a row end a table: what follows them is not read
     file_bytes: int = 32 * MB  # the file as given (the command line has no upload limit)
-    elements: int = 1_500_000  # XML elements in one part (a 20,000-row roster has 0.7 M): what bounds its time
+    elements: int = 1_500_000  # XML elements in a whole workbook (a 20,000-row roster has 0.7 M): bounds its time
     sheet_bytes: int = 256 * MB  # a worksheet (or the styles) unpacked; streamed, so memory does not grow with it
     part_bytes: int = 8 * MB  # a part held whole once read (shared strings, the workbook), unpacked
 

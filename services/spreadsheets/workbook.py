@@ -92,16 +92,16 @@ def _local(tag: str) -> str:
 
 
 class _Counted:
-    """Expat callbacks that hold a part to the element and depth limits and pass local names on."""
+    """Expat callbacks that hold a part to what is left of the workbook's elements and to the depth limit."""
 
-    def __init__(self, limits: Limits, start=None, end=None, text=None):
-        self.limits, self.elements, self.depth = limits, 0, 0
+    def __init__(self, allowance: int, start=None, end=None, text=None):
+        self.allowance, self.elements, self.depth = allowance, 0, 0
         self.on_start, self.on_end, self.on_text = start, end, text
 
     def count(self) -> None:
         self.elements += 1
         self.depth += 1
-        if self.elements > self.limits.elements or self.depth > MAX_DEPTH:
+        if self.elements > self.allowance or self.depth > MAX_DEPTH:
             raise Invalid(TOO_MANY)
 
     def start(self, tag: str, attrs: dict) -> None:
@@ -119,11 +119,6 @@ class _Counted:
             self.on_text(data)
 
 
-def _read_all(parts: Iterator[None]) -> None:
-    for _ in parts:
-        pass
-
-
 @dataclass
 class _Sheet:
     name: str
@@ -139,6 +134,7 @@ class _Book:
         self.date_styles: set[int] = set()
         self.timedelta_styles: set[int] = set()
         self.epoch = WINDOWS_EPOCH
+        self.elements_used = 0
         workbook = self._targets(PACKAGE_RELS).get("officeDocument", ["xl/workbook.xml"])[0]
         targets = self._targets(
             posixpath.join(posixpath.dirname(workbook), "_rels", posixpath.basename(workbook) + ".rels")
@@ -148,6 +144,18 @@ class _Book:
             self._read_strings(part)
         for part in targets.get("styles", [])[:1]:
             self._read_styles(part)
+
+    def allowance(self) -> int:
+        """Return how many more elements the workbook may have (the limit is for all its parts together)."""
+        return self.limits.elements - self.elements_used
+
+    def _read(self, part: str, limit: int, start=None, end=None, text=None) -> None:
+        counted = _Counted(self.allowance(), start, end, text)
+        try:
+            for _ in _parse(self.archive, part, limit, counted):
+                pass
+        finally:
+            self.elements_used += counted.elements
 
     def _targets(self, rels: str) -> dict:
         """Return a relationships part as {type: [part, …]}; its ids are kept under 'ids'."""
@@ -163,7 +171,7 @@ class _Book:
                 found["ids"][attrs.get("Id")] = part
 
         if rels in self.archive.NameToInfo:
-            _read_all(_parse(self.archive, rels, self.limits.part_bytes, _Counted(self.limits, start)))
+            self._read(rels, self.limits.part_bytes, start)
         return found
 
     def _sheets(self, workbook: str, targets: dict) -> list[_Sheet]:
@@ -176,7 +184,7 @@ class _Book:
             elif tag == "workbookPr" and attrs.get("date1904", "").lower() in ("1", "true"):
                 self.epoch = MAC_EPOCH
 
-        _read_all(_parse(self.archive, workbook, self.limits.part_bytes, _Counted(self.limits, start)))
+        self._read(workbook, self.limits.part_bytes, start)
         return sheets
 
     def _read_strings(self, part: str) -> None:
@@ -205,7 +213,7 @@ class _Book:
                 state["pieces"].append(data[: cap - state["length"]])
                 state["length"] += len(data)
 
-        _read_all(_parse(self.archive, part, self.limits.part_bytes, _Counted(self.limits, start, end, text)))
+        self._read(part, self.limits.part_bytes, start, end, text)
 
     def _read_styles(self, part: str) -> None:
         """Note which cell styles show numbers as dates (or durations), as Excel does."""
@@ -218,9 +226,7 @@ class _Book:
                 styles.append(int(attrs.get("numFmtId") or 0))
             inside.append(tag)
 
-        _read_all(
-            _parse(self.archive, part, self.limits.sheet_bytes, _Counted(self.limits, start, lambda tag: inside.pop()))
-        )
+        self._read(part, self.limits.sheet_bytes, start, lambda tag: inside.pop())
         for index, number_format in enumerate(styles):
             code = formats.get(number_format) or BUILTIN_FORMATS.get(number_format)
             if code and is_date_format(code):
@@ -231,14 +237,17 @@ class _Book:
 
 def _sheet_rows(path: Path, sheet: _Sheet, book: _Book, limits: Limits) -> Iterator[tuple[int, list]]:
     """Stream a worksheet's rows; its own zip handle, so the stream outlives the caller's loop over sheets."""
-    reader = _SheetReader(book, Budget(limits))
-    with _open_archive(path) as archive:
-        try:
-            for _ in _parse(archive, sheet.part, limits.sheet_bytes, reader):
-                yield from reader.take_done()
-        except End:
-            pass
-    yield from reader.take_done()
+    reader = _SheetReader(book, Budget(limits))  # made on the first row asked for: after the sheets before it
+    try:
+        with _open_archive(path) as archive:
+            try:
+                for _ in _parse(archive, sheet.part, limits.sheet_bytes, reader):
+                    yield from reader.take_done()
+            except End:
+                pass
+        yield from reader.take_done()
+    finally:
+        book.elements_used += reader.elements
 
 
 class _SheetReader(_Counted):
@@ -249,7 +258,7 @@ class _SheetReader(_Counted):
     """
 
     def __init__(self, book: _Book, budget: Budget):
-        super().__init__(budget.limits)
+        super().__init__(book.allowance())
         self.book, self.budget = book, budget
         self.done: list[tuple[int, list]] = []
         self.number = self.column = self.phonetic = self.length = 0
