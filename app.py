@@ -194,10 +194,11 @@ def _security_headers(response):
 def main() -> None:
     """Migrate, seed demo data on an empty database, and serve on 127.0.0.1:PORT."""
     app = create_app()
-    from commands import prepare_demo_database
+    from commands import clean_up_at_startup, prepare_demo_database
 
     with app.app_context():
         prepare_demo_database(app)
+        clean_up_at_startup(app)  # here, not in create_app: gunicorn runs that in every worker, tests hundreds of times
     port = config.env_int("PORT", 5000)
     app.run(host="127.0.0.1", port=port, debug=False)
 

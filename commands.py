@@ -17,7 +17,8 @@ CLI = Actor(user=None, ip="cli")
 
 def register_commands(app) -> None:
     """Attach the commands to the app's CLI."""
-    for command in (init_db, import_areas_command, create_user_command, seed_demo_command, import_households_command):
+    commands = (init_db, import_areas_command, create_user_command, seed_demo_command, import_households_command)
+    for command in (*commands, cleanup_files_command):
         if not getattr(command.callback, "__wrapped_in_app_context__", False):
             command.callback = with_appcontext(command.callback)
             command.callback.__wrapped_in_app_context__ = True
@@ -160,6 +161,46 @@ def import_households_command(path, as_json, county_code, dry_run):
             session.commit()
     result = roster.summary(preview, *created, dry_run=dry_run)
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else roster.describe(result))
+
+
+@click.command("cleanup-files")
+@click.option(
+    "--older-than-hours", default=24, show_default=True, type=click.IntRange(min=1), help="keep younger files"
+)
+@click.option("--json", "as_json", is_flag=True, help="print a machine-readable summary")
+def cleanup_files_command(older_than_hours, as_json):
+    """Remove photo files no record uses, roster uploads never confirmed, and half-written temporaries."""
+    import json
+    from datetime import timedelta
+
+    from sqlalchemy.exc import DBAPIError
+
+    from services import cleanup  # imported here: only this command and the demo server need it
+
+    photo_folder, upload_folder = cleanup.folders(current_app.config, current_app.instance_path)
+    with cli_session() as session:  # not migrated here: a database without tables must stop the command
+        try:
+            result = cleanup.clean_up(session, photo_folder, upload_folder, timedelta(hours=older_than_hours))
+        except DBAPIError as error:
+            message = "数据库不可用或还没有建好（先运行 flask --app app init-db）：什么文件都没有删除"
+            raise click.ClickException(message) from error
+    click.echo(json.dumps(result, ensure_ascii=False) if as_json else cleanup.describe(result))
+
+
+def clean_up_at_startup(app) -> None:
+    """Remove leftovers once as the demo server starts; never in tests, and a failure is only logged."""
+    if app.config.get("TESTING"):
+        return
+    from services import cleanup
+
+    try:
+        with cli_session() as session:
+            result = cleanup.clean_up(session, *cleanup.folders(app.config, app.instance_path))
+    except Exception:  # a leftover file must never keep the server from starting
+        current_app.logger.warning("cleanup at startup failed", exc_info=True)
+        return
+    if any(result[kind]["files"] for kind in cleanup.KINDS) or "photos_skipped" in result:
+        click.echo(cleanup.describe(result))
 
 
 def prepare_demo_database(app) -> None:

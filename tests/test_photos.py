@@ -13,7 +13,8 @@ from PIL import Image
 from sqlmodel import func, select
 
 from models import Photo
-from services.visits.photos import path_for
+from services.errors import Invalid
+from services.visits.photos import _open_checked, path_for, process
 from tests.conftest import login
 
 FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "phone_photo_12mp.jpg"
@@ -36,6 +37,19 @@ def png_bomb(width: int = 20000, height: int = 20000) -> bytes:
     packer, row = zlib.compressobj(9), b"\0" * (1 + (width + 7) // 8)
     pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def big_jpeg(width: int, height: int, **options) -> bytes:
+    """Return a JPEG of many pixels and few bytes (one grey), as a large phone camera would frame it."""
+    buffer = io.BytesIO()
+    Image.new("L", (width, height), 90).save(buffer, "JPEG", **options)
+    return buffer.getvalue()
+
+
+def declaring(data: bytes, width: int, height: int) -> bytes:
+    """Return a baseline JPEG whose frame header (SOF0) claims another size; the pixels stay as they were."""
+    at = data.index(b"\xff\xc0") + 5  # marker, length (2), precision (1), then height and width
+    return data[:at] + struct.pack(">HH", height, width) + data[at + 4 :]
 
 
 def upload(client, visit_uuid: str, data: bytes, photo_uuid: str | None = None, caption: str = "住房"):
@@ -76,10 +90,10 @@ def test_phone_photo_is_stored_upright_small_and_without_metadata(app, client, v
     response = upload(client, visit_uuid, phone_photo)
     assert response.status_code == 201
     body = response.get_json()
-    assert body["height"] > body["width"] and body["size_bytes"] <= 400 * 1024 and body["caption"] == "住房"
+    assert body["height"] > body["width"] and body["size_bytes"] <= 300 * 1024 and body["caption"] == "住房"
     photo = session.exec(select(Photo)).one()
     stored = path_for(app.config["PHOTO_FOLDER"], photo.sha256).read_bytes()
-    assert len(stored) <= 400 * 1024
+    assert len(stored) <= 300 * 1024  # DESIGN: ≤ 300 KB from a 12-megapixel camera image
     image = Image.open(io.BytesIO(stored))
     assert image.height > image.width and max(image.size) <= 1600
     assert len(image.getexif()) == 0
@@ -114,6 +128,52 @@ def test_bad_upload_is_refused_in_plain_words_and_nothing_is_stored(
     assert response.status_code == 400
     assert response.get_json()["error"] == "photo_refused" and message in response.get_json()["message"]
     assert photo_count(session) == 0 and stored_files(app) == []
+
+
+def test_the_phone_photo_is_decoded_at_half_size_not_whole(phone_photo):
+    assert _open_checked(phone_photo).size == (2000, 1500)  # 3 MP decoded of 12, still above the 1600 px kept
+
+
+def test_a_50_megapixel_photo_is_decoded_at_a_quarter_and_stored_as_usual(client, visit_uuid):
+    data = big_jpeg(8160, 6120)
+    assert _open_checked(data).size == (2040, 1530)
+    response = upload(client, visit_uuid, data)
+    assert response.status_code == 201 and (response.get_json()["width"], response.get_json()["height"]) == (1600, 1200)
+
+
+def test_a_jpeg_declaring_more_than_200_megapixels_is_refused_before_decoding():
+    with pytest.raises(Invalid, match="图片像素太多"):
+        process(declaring(jpeg("red"), 20_000, 12_000))
+
+
+@pytest.mark.parametrize(
+    ("data", "stored"),
+    [
+        (lambda: png_bomb(4000, 4000), True),  # 16 MP: decoded whole, 64 MB at most
+        (lambda: png_bomb(4001, 4000), False),
+        (lambda: png_bomb(7000, 7000), False),  # a few KB declaring 49 MP
+        (lambda: big_jpeg(5000, 4000, progressive=True), False),  # libjpeg would hold every coefficient
+        (lambda: big_jpeg(5000, 4000), True),
+    ],
+    ids=["png_16mp", "png_over_16mp", "png_49mp", "progressive_jpeg_20mp", "baseline_jpeg_20mp"],
+)
+def test_pictures_decoded_whole_may_have_16_megapixels(client, visit_uuid, session, data, stored):
+    response = upload(client, visit_uuid, data())
+    if stored:
+        assert response.status_code == 201 and max(response.get_json()["width"], response.get_json()["height"]) == 1600
+    else:
+        assert response.status_code == 400 and "最多 1600 万像素" in response.get_json()["message"]
+        assert photo_count(session) == 0
+
+
+def test_transparent_areas_become_white():
+    picture = Image.new("RGBA", (400, 200), (200, 30, 30, 255))
+    picture.paste((0, 0, 0, 0), (200, 0, 400, 200))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    stored = Image.open(io.BytesIO(process(buffer.getvalue()).jpeg))
+    assert all(abs(a - b) < 12 for a, b in zip(stored.getpixel((50, 100)), (200, 30, 30), strict=True))
+    assert min(stored.getpixel((350, 100))) > 245
 
 
 def test_bomb_is_small_but_declares_huge_dimensions():

@@ -12,8 +12,9 @@ from sqlmodel import select
 from models import AuditEvent, Household, Person, PersonCategory
 from services.audit import Actor
 from services.errors import Conflict
+from services.roster import file as roster_file
 from services.roster import importer as roster
-from tests.conftest import COUNTY, TOWNSHIP, VILLAGE_A, add_household, login
+from tests.conftest import COUNTY, TOWNSHIP, VILLAGE_A, add_household, login, page_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 ROSTER = FIXTURES / "roster_linxiang_2020-02.xlsx"
@@ -256,6 +257,31 @@ def test_header_is_found_below_title_rows_in_a_workbook(app, tmp_path):
     assert run_cli(app, tmp_path / "list.xlsx")["households_created"] == 1
 
 
+def test_absurd_amounts_are_row_problems_and_the_other_rows_import(app, session, tmp_path):
+    path = write_csv(
+        tmp_path,
+        [
+            "1,博尚镇,碗窑村,李四,李四,本人,53090219430515980X,女,低保,1e30,,",
+            "2,博尚镇,勐准村,赵六,赵六,本人,530902194506207046,女,特困,12345678901234567890,,",
+            "3,博尚镇,那招村,王五,王五,本人,530902198702038874,男,低保,1000000,,",
+        ],
+    )
+    result = run_cli(app, path)
+    errors = {e["row"]: e for e in result["errors"]}
+    assert errors[4]["code"] == errors[5]["code"] == "amount" and set(errors) == {4, 5}
+    assert "“1e30”超过每月 100 万元" in errors[4]["reason"]
+    assert result["households_created"] == 1
+    assert session.exec(select(Person).where(Person.name == "王五")).one().monthly_allowance_fen == 100_000_000
+
+
+def test_a_roster_past_the_row_limit_is_refused_whole(app, session, tmp_path, monkeypatch):
+    monkeypatch.setattr(roster_file, "MAX_DATA_ROWS", 2)
+    rows = [f"{n},博尚镇,碗窑村,户{n},户{n},本人,53090219430515980X,女,低保,,," for n in range(1, 4)]
+    result = app.test_cli_runner().invoke(args=["import-households", str(write_csv(tmp_path, rows))])
+    assert result.exit_code != 0 and "花名册超过 2 行" in result.output
+    assert count(session, Household) == 0
+
+
 # ---- the web pages -------------------------------------------------------------------------
 
 
@@ -304,6 +330,25 @@ def _rows_outside(township: str) -> int:
     duplicates = {int(r) for r in EXPECTED["duplicate_rows"]}
     rows = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
     return sum(1 for n, r in rows if str(r[0] or "").isdigit() and n not in duplicates and r[1] != township)
+
+
+def test_amounts_of_1e30_and_20_digits_are_previewed_as_problems_and_confirm_imports_the_rest(
+    app, as_user, session, world, tmp_path
+):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["村（社区）", "成员姓名", "与户主关系", "身份证号码", "月保障金额（元）"])
+    sheet.append(["碗窑村", "李四", "本人", "53090219430515980X", 1e30])
+    sheet.append(["勐准村", "赵六", "本人", "530902194506207046", "12345678901234567890"])
+    sheet.append(["碗窑村", "王五", "本人", "530902198702038874", 615.5])
+    workbook.save(tmp_path / "amounts.xlsx")
+    client = as_user("county")
+    html = page_text(upload(client, tmp_path / "amounts.xlsx"))
+    assert "第 2 行" in html and "第 3 行" in html and html.count("超过每月 100 万元") == 2
+    done = page_text(client.post("/imports/confirm", data={"upload": stored_token(html)}))
+    assert "已导入" in done
+    assert session.exec(select(Person.monthly_allowance_fen).where(Person.name == "王五")).one() == 61550
+    assert session.exec(select(Person).where(Person.name.in_(["李四", "赵六"]))).all() == []
 
 
 def test_assistant_gets_403(as_user):

@@ -1,19 +1,24 @@
 """Roster shapes and files: what a checked roster holds, and finding its header whatever the layout."""
 
-import csv
-import io
 import re
+import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import chain, islice
 from pathlib import Path
-
-import openpyxl
 
 from services.errors import Invalid
 from services.registry import idnumber
+from services.spreadsheets import read as spreadsheets
+from services.spreadsheets.read import Row
 
 EXTENSIONS = ("xlsx", "csv")
-HEADER_SEARCH_ROWS = 30
+HEADER_SEARCH_ROWS = 30  # rows with content: titles and the header
+MAX_DATA_ROWS = 20_000  # below the header; a county splits a bigger roster by township
+# 60 columns, 2,000 characters a cell, 50 empty rows end the table: the reader's defaults
+LIMITS = spreadsheets.Limits(rows=HEADER_SEARCH_ROWS + MAX_DATA_ROWS)
 
 # Header spellings seen in county rosters; compared after fold (brackets, width and spaces do not matter).
 COLUMNS = {
@@ -30,7 +35,6 @@ COLUMNS = {
     "address": ("家庭住址", "住址", "地址"),
 }
 REQUIRED = ("village", "name", "relation", "id_number")
-UNREADABLE = "文件打不开：请确认是 Excel（.xlsx）或 CSV 文件，可在 Excel 里重新“另存为”后再导入"
 STORED_NAME = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(xlsx|csv)$")
 
 
@@ -74,40 +78,47 @@ def discard(folder: Path, stored: str) -> None:
         (folder / stored).unlink(missing_ok=True)
 
 
-def read_rows(path: Path) -> list[tuple[int, list]]:
-    """Return (spreadsheet row number, cells) for the first sheet that has a roster header."""
-    ext = extension_of(path.name)  # the stored name keeps the upload's extension
-    if path.stat().st_size == 0:
-        raise Invalid("文件是空的")
-    try:
-        sheets = _xlsx_sheets(path) if ext == "xlsx" else [_csv_rows(path.read_bytes())]
-    except Invalid:
-        raise
-    except Exception as error:  # openpyxl and zipfile raise many kinds for a broken or renamed file
-        raise Invalid(UNREADABLE) from error
-    for rows in sheets:
-        if find_header(rows) is not None:
-            return rows
+def remove_stale_uploads(folder: Path, older_than: timedelta, now: float | None = None) -> dict:
+    """Remove uploads never confirmed (an import deletes its own) and .part leftovers older than `older_than`."""
+    cutoff = (now if now is not None else time.time()) - older_than.total_seconds()
+    removed = {"uploads": {"files": 0, "bytes": 0}, "temporaries": {"files": 0, "bytes": 0}}
+    if not Path(folder).is_dir():
+        return removed
+    for path in Path(folder).iterdir():
+        kind = "uploads" if STORED_NAME.match(path.name) else "temporaries" if path.name.endswith(".part") else None
+        try:
+            stat = path.stat()
+            if kind is None or not path.is_file() or stat.st_mtime >= cutoff:
+                continue  # not ours, or a preview someone may still confirm
+            path.unlink()
+        except FileNotFoundError:  # confirmed (and so deleted) while we looked
+            continue
+        removed[kind]["files"] += 1
+        removed[kind]["bytes"] += stat.st_size
+    return removed
+
+
+def read_roster(path: Path) -> tuple[dict[str, int], Iterator[Row]]:
+    """Return the header's columns and a stream of the rows below it, from the first table with a roster header."""
+    extension_of(path.name)  # the stored name keeps the upload's extension
+    for table in spreadsheets.tables(path, LIMITS):
+        head = list(islice(table, HEADER_SEARCH_ROWS))
+        found = find_header(head)
+        if found is not None:
+            index, columns = found
+            return columns, _at_most(MAX_DATA_ROWS, chain(head[index + 1 :], table))
     raise Invalid("没有找到表头：表头一行应有“村（社区）”“成员姓名”“与户主关系”“身份证号码”等列")
 
 
-def _xlsx_sheets(path: Path) -> list[list[tuple[int, tuple]]]:
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        return [list(enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)) for ws in workbook.worksheets]
-    finally:
-        workbook.close()
+def _at_most(limit: int, rows: Iterator[Row]) -> Iterator[Row]:
+    for count, row in enumerate(rows, start=1):
+        if count > limit:
+            raise Invalid(f"花名册超过 {limit} 行：请按乡镇分成几个文件分别导入")
+        yield row
 
 
-def _csv_rows(data: bytes) -> list[tuple[int, list]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:  # Excel on Chinese Windows saves CSV as GBK
-        text = data.decode("gb18030")
-    return list(enumerate(csv.reader(io.StringIO(text)), start=1))
-
-
-def find_header(rows) -> tuple[int, dict[str, int]] | None:
+def find_header(rows: list[Row]) -> tuple[int, dict[str, int]] | None:
+    """Return the index of the header row among `rows` and where each known column is, or None."""
     for index, (_row_no, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns = {}
         for col, cell in enumerate(cells):

@@ -28,9 +28,9 @@ from services.roster.file import (
     discard,
     display_name,
     extension_of,
-    find_header,
     fold,
-    read_rows,
+    read_roster,
+    remove_stale_uploads,
 )
 from services.roster.writer import apply, describe, summary
 from services.scope import is_in_scope
@@ -51,7 +51,9 @@ RELATION_WORDS = {
     for word in words
 }
 TOTAL_WORDS = ("合计", "总计", "小计")
+MAX_MONTHLY_YUAN = Decimal(1_000_000)  # far above any allowance; keeps a typo like 1e30 out of an integer column
 SKIPPED_REASON = "户主那一行（第 {row} 行）有错，本行随户一起跳过"
+EXPIRED = "这份文件已经导入过或已过期，请重新上传"
 
 # The roster API in one place: callers import services.roster and need not know the split.
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "discard",
     "import_stored",
     "receive_upload",
+    "remove_stale_uploads",
     "summary",
 ]
 
@@ -86,8 +89,11 @@ def receive_upload(session: Session, user, stream, filename: str, folder: Path) 
 def import_stored(session: Session, actor: Actor, folder: Path, stored: str, file_name: str):
     """Check a stored upload again (the registry may have changed) and import it; return (preview, created)."""
     if not STORED_NAME.match(stored or "") or not (folder / stored).is_file():
-        raise Invalid("这份文件已经导入过或已过期，请重新上传")
-    preview = check_file(session, actor.user, folder / stored, file_name)
+        raise Invalid(EXPIRED)
+    try:
+        preview = check_file(session, actor.user, folder / stored, file_name)
+    except FileNotFoundError:  # removed as unconfirmed (cleanup-files) between the check above and the reading
+        raise Invalid(EXPIRED) from None
     return preview, apply(session, actor, preview)
 
 
@@ -107,11 +113,10 @@ def cli_scope(session: Session, county_code: str | None = None):
 
 def check_file(session: Session, user, path: Path, file_name: str) -> Preview:
     """Read and check a roster against the database, writing nothing."""
-    rows = read_rows(path)
-    start, columns = find_header(rows)
+    columns, rows = read_roster(path)
     checker = _Checker(user, _village_index(session), Preview(file_name))
     seen: dict[tuple, int] = {}
-    for row_no, cells in rows[start + 1 :]:
+    for row_no, cells in rows:
         record = {key: cells[col] if col < len(cells) else None for key, col in columns.items()}
         if not any(cell_text(c) for c in cells) or _is_total(cells):
             continue
@@ -252,7 +257,10 @@ def _amount_fen(value, problems: list) -> int | None:
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite() or amount < 0:
-        problems.append(("amount", f"月保障金额“{cell_text(value)}”不是金额，请填写数字（元）"))
+        problems.append(("amount", f"月保障金额“{cell_text(value)[:32]}”不是金额，请填写数字（元）"))
+        return None
+    if amount > MAX_MONTHLY_YUAN:  # checked before rounding: 1e30 fen has more digits than Decimal keeps
+        problems.append(("amount", f"月保障金额“{cell_text(value)[:32]}”超过每月 100 万元，请核对（单位是元）"))
         return None
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
