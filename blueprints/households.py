@@ -152,12 +152,16 @@ def edit(household_id: int):
     if request.method == "POST":
         try:
             data = households.parse_household_form(session, current_user, form)
-            households.update_household(session, actor(), household, data)
+            old_no = household.household_no
+            new_no = households.update_household(session, actor(), household, data)
         except Invalid as problem:
             errors = problem.errors
         else:
             session.commit()
-            flash("已保存", "success")
+            if new_no:
+                flash(f"已保存。新村（社区）已有 {old_no} 号户，这户改为 {new_no} 号，请重新打印户卡", "success")
+            else:
+                flash("已保存", "success")
             return redirect(url_for("households.show", household_id=household.id))
     return _household_form(household, form, errors, url_for("households.show", household_id=household.id))
 
