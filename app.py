@@ -22,7 +22,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 class RowIdConverter(IntegerConverter):
-    """<int:…> in every rule: ASCII digits only, and no larger than a 64-bit id, so a lookup cannot overflow."""
+    """<int:…> in every rule: ASCII digits only, and no larger than an id column holds, so a lookup cannot overflow."""
 
     regex = r"[0-9]+"  # \d would also take other scripts' digits, which int() reads
 

@@ -45,7 +45,7 @@ def page_number(default: int = 1) -> int:
 
 
 def form_number(name: str, default: int = -1) -> int:
-    """Return a whole number from the posted form (ASCII digits, 64-bit at most), else default."""
+    """Return a whole number from the posted form (ASCII digits, at most MAX_ID), else default."""
     value = small_int(request.form.get(name))
     return default if value is None else value
 

@@ -7,8 +7,10 @@ goes through small_int(), and every id looked up through is_row_id().
 
 import re
 
-MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed column (SQLite INTEGER, PostgreSQL BIGINT)
-MAX_DIGITS = 18  # every number of at most 18 digits fits in MAX_ID
+# Every id, version and day count is an INTEGER column: 32 bits in PostgreSQL (SQLite would hold 64), so a
+# larger number raises NumericValueOutOfRange there, and a number past 64 bits OverflowError in SQLite.
+MAX_ID = 2**31 - 1
+MAX_DIGITS = 18  # read no more than this many characters before comparing with MAX_ID
 
 NUL = "\x00"  # PostgreSQL cannot store it in a text column at all
 # Explicit direction marks (U+202A–U+202E, U+2066–U+2069) turn "张三" into text that shows reversed or hides parts
@@ -17,11 +19,12 @@ NO_NUL_PATTERN = r"^[^\x00]*$"  # the same rule for the API's schemas, so the Op
 
 
 def small_int(text) -> int | None:
-    """Return the non-negative whole number written in text with ASCII digits (at most 18), else None."""
+    """Return the whole number written in text with ASCII digits, if a column holds it (0 … MAX_ID), else None."""
     raw = str(text if text is not None else "").strip()
     if not (0 < len(raw) <= MAX_DIGITS and raw.isascii() and raw.isdigit()):
         return None
-    return int(raw)
+    value = int(raw)
+    return value if value <= MAX_ID else None
 
 
 def is_row_id(value) -> bool:

@@ -23,7 +23,7 @@ Reason = Literal[tuple(REASONS)]
 PaymentForm = Literal[tuple(PAYMENT_FORMS)]
 ReliefAction = Literal[tuple(ACTIONS)]
 
-# Ids are 64-bit: a larger number is refused here (422), never sent to the database to overflow there
+# Ids are INTEGER columns (services/inputs.py MAX_ID): a larger one is refused here (422), never sent to the database
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Text is stored as sent (trimmed): PostgreSQL cannot store a NUL character, and required text must not be blank
 FILLED_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
@@ -280,7 +280,9 @@ def validation_messages(error, words: dict[str, str] | None = None) -> list[dict
         path = ".".join(str(part) for part in item["loc"])
         word = next((vocabulary[str(p)] for p in reversed(item["loc"]) if str(p) in vocabulary), path)
         kind = item["type"]
-        if kind == "value_error":
+        if not item["loc"]:  # the body itself: a list, a number, or no JSON at all
+            text = "提交的内容应是一个 JSON 对象"
+        elif kind == "value_error":
             text = str(item.get("ctx", {}).get("error", item["msg"]))
         elif kind == "missing":
             text = f"请填写{word}"
