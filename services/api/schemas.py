@@ -151,8 +151,8 @@ class InvalidOut(ErrorOut):
     fields: list[FieldErrorOut]
 
 
-class PhotoIn(BaseModel):
-    """One photo upload (multipart/form-data); other form fields are ignored."""
+class PhotoIn(Strict):
+    """One photo upload (multipart/form-data): these three fields and no others."""
 
     file: bytes = Field(description="照片文件（JPEG、PNG 或 WebP）", json_schema_extra={"contentMediaType": "image/*"})
     uuid: UUID = Field(description="照片编号：客户端为每张照片生成一次，重试时不变")
