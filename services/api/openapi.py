@@ -33,9 +33,10 @@ RULE_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 ERRORS = {
-    400: "请求有误：缺少 X-CSRFToken 请求头时 error 为 csrf；内容合乎格式但办不到时 error 为 visit_refused、"
-    "relief_refused 或 photo_refused（如这户已退出、金额超出、走访时间不对、照片无法识别、照片说明超过 32 字），"
-    "message 说明原因",
+    400: "请求有误：缺少 X-CSRFToken 请求头时 error 为 csrf；上传照片的字段不合格式时为 invalid"
+    "（如照片说明超过 32 字）；"
+    "内容合乎格式但办不到时为 visit_refused、relief_refused 或 photo_refused（如这户已退出、金额超出、"
+    "走访时间不对、照片无法识别），message 说明原因",
     401: "未登录或登录已过期（写操作也先查登录，再查 X-CSRFToken）",
     403: "没有权限，或须先修改初始密码",
     404: "不存在，或不在您的辖区内（两者不加区分）",
