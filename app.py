@@ -7,10 +7,15 @@ from flask import Flask, render_template, request
 from flask import session as cookie
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config
 import db
 from extensions import compress, csrf, limiter, login_manager
+from services.errors import Invalid
+from services.inputs import MAX_ID, NUL
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
@@ -18,9 +23,20 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class RowIdConverter(IntegerConverter):
+    """<int:…> in every rule: ASCII digits only, and no larger than an id column holds, so a lookup cannot overflow."""
+
+    regex = r"[0-9]+"  # \d would also take other scripts' digits, which int() reads
+
+    def __init__(self, map, **options):
+        options.setdefault("max", MAX_ID)
+        super().__init__(map, **options)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the Doudi app."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RowIdConverter  # before any rule is added: every <int:…> is bounded
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
@@ -43,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     db.init_app(app)
+    app.before_request(refuse_unreadable_input)  # registered before CSRFProtect's check, so it runs first
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
@@ -115,6 +132,27 @@ def _configure_login(app: Flask) -> None:
         return None
 
 
+def refuse_unreadable_input() -> None:
+    """Refuse, before anything reads it, input no view could take: nameless multipart parts, NUL characters.
+
+    A multipart part without a name lands in request.form under the key None, where Flask-WTF's CSRF
+    check (key.endswith) and every form.to_dict(**…) would fail with a 500. PostgreSQL cannot store or
+    even compare a NUL character, so a NUL in the path, the query or a form field is refused here once.
+    """
+    if NUL in request.path or _has_nul(request.args):
+        raise Invalid("网址中有无法识别的空字符，请检查后重试", code="bad_request")
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE") or request.mimetype not in FORM_TYPES:
+        return
+    if None in request.form or None in request.files:
+        raise Invalid("提交的表单格式不对（有一项没有名字），请刷新页面后重新提交", code="bad_form")
+    if _has_nul(request.form):
+        raise Invalid("填写的内容中有无法保存的空字符，请删除后重新提交", code="bad_form")
+
+
+def _has_nul(values) -> bool:
+    return any(NUL in key or NUL in value for key, value in values.items(multi=True))
+
+
 def _register_templates(app: Flask) -> None:
     from blueprints import filters
     from blueprints.nav import template_helpers
@@ -137,10 +175,12 @@ def _register_errors(app: Flask) -> None:
     def render_error(error):
         code = getattr(error, "code", 500) or 500
         if request.path.startswith("/api/"):  # the offline client reads JSON, even for an unknown URL
-            from blueprints.api.core import error as api_error
+            from blueprints.api.core import http_error
 
-            return api_error(code)
-        return render_template("error.html", code=code, message=messages.get(code, "出错了")), code
+            return http_error(error)
+        page = render_template("error.html", code=code, message=messages.get(code, "出错了"))
+        allowed = getattr(error, "valid_methods", None)  # a 405 names the methods the URL takes
+        return page, code, ({"Allow": ", ".join(sorted(allowed))} if allowed else {})
 
     for code in messages:
         app.register_error_handler(code, render_error)

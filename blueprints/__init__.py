@@ -15,6 +15,7 @@ from services.audit import Actor
 # names, not modules: a module imported here would shadow the blueprint module of the same name
 from services.campaigns.campaigns import get_campaign
 from services.campaigns.coverage import check_area
+from services.inputs import small_int
 
 LAST_SCAN_KEY = "last_scan"  # signed-cookie key: [household id, CardScan id] of the last card this user scanned
 
@@ -38,9 +39,15 @@ def render_page_or_partial(template: str, partial: str, **context):
 
 
 def page_number(default: int = 1) -> int:
-    """Return the ?page= number, at least 1 (and small enough to stay a sane offset)."""
-    value = request.args.get("page", "")
-    return min(max(int(value), 1), 1_000_000) if value.isascii() and value.isdigit() else default
+    """Return the ?page= number, at least 1 (and small enough to stay a sane offset); anything else is page 1."""
+    value = small_int(request.args.get("page"))
+    return default if value is None else min(max(value, 1), 1_000_000)
+
+
+def form_number(name: str, default: int = -1) -> int:
+    """Return a whole number from the posted form (ASCII digits, at most MAX_ID), else default."""
+    value = small_int(request.form.get(name))
+    return default if value is None else value
 
 
 def photo_folder() -> Path:

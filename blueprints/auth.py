@@ -112,4 +112,5 @@ def change_password():
             sessions.keep_version(cookie, current_user)  # this phone stays signed in; every other session ends
             flash("密码已修改", "success")
             return redirect(url_for("main.home"))
-    return render_template("auth/change_password.html", error=error, forced=current_user.must_change_password)
+    page = render_template("auth/change_password.html", error=error, forced=current_user.must_change_password)
+    return page, (400 if error else 200)

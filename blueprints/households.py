@@ -192,13 +192,17 @@ def edit(household_id: int):
     if request.method == "POST":
         try:
             data = households.parse_household_form(session, current_user, form)
-            households.update_household(session, actor(), household, data)
+            old_no = household.household_no
+            new_no = households.update_household(session, actor(), household, data)
         except Invalid as problem:
             errors = problem.errors
         else:
             moved = relief_apply.follow_household(session, actor(), household)  # waiting ones go with it
             session.commit()
-            flash(f"已保存；{len(moved)} 份未办结的临时救助申请随户转到新的乡镇" if moved else "已保存", "success")
+            notes = [f"{len(moved)} 份未办结的临时救助申请随户转到新的乡镇"] if moved else []
+            if new_no:
+                notes.append(f"新村（社区）已有 {old_no} 号户，这户改为 {new_no} 号，请重新打印户卡")
+            flash("已保存" + ("。" + "；".join(notes) if notes else ""), "success")
             return redirect(url_for("households.show", household_id=household.id))
     return _household_form(household, form, errors, url_for("households.show", household_id=household.id))
 

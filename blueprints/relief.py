@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
 from services.errors import Conflict, Invalid, NotAllowed, Stale
+from services.inputs import small_int
 from services.money import fen_to_yuan, yuan
 from services.names import household_label
 from services.permissions import can
@@ -184,7 +185,7 @@ def decide(application_id: int):
     form = request.form
     action = form.get("action", "")
     version = form.get("version", "")
-    if not version.isdigit():
+    if small_int(version) is None:  # ASCII digits only: int() refuses "²", which isdigit() lets through
         return _render_show(session, application, error="页面已过期，请刷新后再操作", status=400)
     decision = Decision(
         action=action,

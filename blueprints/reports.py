@@ -5,7 +5,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from blueprints import actor, area_from_request, campaign_from_request
+from blueprints import actor, area_from_request, campaign_from_request, form_number
 from db import get_session
 from models import Campaign
 from services import audit
@@ -90,7 +90,7 @@ def report_page(campaign_id: int, area_code: str):
     require(current_user, "work_report.write")
     action = request.form.get("action", "")
     parts = work_report.clean_parts(request.form)
-    version = request.form.get("version", type=int, default=-1)
+    version = form_number("version")
     if action == "regenerate":  # a new draft in the form only: nothing is saved until the officer saves
         stats = campaign_stats.statistics(session, current_user, campaign, area)
         parts["basic_situation"] = draft_basic_situation(stats)
@@ -123,7 +123,7 @@ def return_work_report(campaign_id: int, area_code: str):
     require(current_user, "work_report.return")
     report = work_report.find(session, campaign, area) or abort(404)
     reason = request.form.get("reason", "")
-    version = request.form.get("version", type=int, default=-1)
+    version = form_number("version")
     with_table = request.form.get("statistics") == "1"
     try:
         work_report.return_report(session, actor(), report, version, reason, with_table)

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from blueprints import photo_folder
 from db import get_session
+from extensions import csrf
 from services.api import openapi
 from services.api.schemas import ErrorOut, InvalidOut, PhotoIn, PhotoOut, validation_messages
 from services.errors import DoudiError
@@ -20,6 +21,7 @@ from services.visits import photos
 from services.visits.visits import looks_like_uuid
 
 bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)
+csrf.exempt(bp)  # checked in api_login_required, after the login check
 
 MESSAGES = {
     400: ("bad_request", "请求有误"),
@@ -64,8 +66,12 @@ def refused(problem: DoudiError):
 
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
-    """Answer every HTTP error under /api/v1 in JSON, never with an HTML page."""
-    return error(exc.code or 500)
+    """Answer every HTTP error under /api/v1 in JSON, never with an HTML page; a 405 names the methods it allows."""
+    body, status = error(exc.code or 500)
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:
+        body.headers["Allow"] = ", ".join(sorted(allowed))
+    return body, status
 
 
 @bp.errorhandler(CSRFError)
@@ -75,12 +81,18 @@ def csrf_error(_exc):
 
 
 def api_login_required(view):
-    """Answer 401 in JSON instead of redirecting to the login page."""
+    """Answer 401 in JSON instead of redirecting to the login page, then check a write's X-CSRFToken.
+
+    The blueprint is exempt from CSRFProtect's own check (csrf.exempt(bp) above), which runs before any
+    view: without a session the answer must be 401, as the OpenAPI says, not a CSRF refusal.
+    """
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             return error(401)
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()  # raises CSRFError for a write without a valid token (csrf_error above answers)
         if current_user.must_change_password:
             return error(403, "password_change_required", "请先修改初始密码")
         return view(*args, **kwargs)
@@ -128,9 +140,11 @@ def photo_upload(session, store, serialise):
     photo_uuid = (request.form.get("uuid") or "").strip()
     if upload is None or not looks_like_uuid(photo_uuid):
         return error(400, "invalid", "请同时提交照片文件（file）和照片编号（uuid）")
-    caption = (request.form.get("caption") or "").strip()[:32] or None
+    caption = (request.form.get("caption") or "").strip()
+    if caption == "null":  # multipart has no null: a client that serialised a missing caption sent the word
+        caption = ""
     try:
-        form = PhotoIn(file=upload.read(), uuid=photo_uuid, caption=caption)
+        form = PhotoIn(file=upload.read(), uuid=photo_uuid, caption=caption or None)
     except ValidationError as problem:
         return error(400, "invalid", "；".join(m["message"] for m in validation_messages(problem)))
     folder = photo_folder()

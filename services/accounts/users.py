@@ -75,7 +75,9 @@ def search_users(manager: User, *, q: str = "", role: str = ""):
         query = query.where(User.role == role)
     text = q.strip()
     if text:
-        query = query.where(or_(User.display_name.contains(text), User.username.contains(text)))
+        query = query.where(
+            or_(User.display_name.contains(text, autoescape=True), User.username.contains(text, autoescape=True))
+        )
     return query
 
 

@@ -25,6 +25,7 @@ from services.api.schemas import (
     VisitIn,
     VisitOut,
 )
+from services.inputs import MAX_ID
 
 PREFIX = "/api/v1"
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -32,8 +33,11 @@ RULE_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 ERRORS = {
-    400: "请求有误（如缺少 X-CSRFToken 请求头时 error 为 csrf）",
-    401: "未登录或登录已过期",
+    400: "请求有误：缺少 X-CSRFToken 请求头时 error 为 csrf；上传照片的字段不合格式时为 invalid"
+    "（如照片说明超过 32 字）；"
+    "内容合乎格式但办不到时为 visit_refused、relief_refused 或 photo_refused（如这户已退出、金额超出、"
+    "走访时间不对、照片无法识别），message 说明原因",
+    401: "未登录或登录已过期（写操作也先查登录，再查 X-CSRFToken）",
     403: "没有权限，或须先修改初始密码",
     404: "不存在，或不在您的辖区内（两者不加区分）",
     409: "编号已用于不同的内容",
@@ -88,7 +92,7 @@ HOUSEHOLDS = Operation(
     errors=(401, 403),
     query=(
         Query("q", "姓名、户编号、电话或身份证号后四位"),
-        Query("page", "页码，从 1 开始", {"type": "integer", "minimum": 1, "default": 1}),
+        Query("page", "页码，从 1 开始（不是数字时为第 1 页）", {"type": "integer", "minimum": 1, "default": 1}),
     ),
 )
 HOUSEHOLD = Operation(
@@ -166,7 +170,11 @@ COVERAGE = Operation(
     ok={200: ("覆盖情况", CoverageOut)},
     errors=(401, 403, 404),
     query=(
-        Query("campaign", "排查专项编号（默认为今天所在的专项）", {"type": "integer"}),
+        Query(
+            "campaign",
+            "排查专项编号（默认为今天所在的专项；没有这个专项时 404）",
+            {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        ),
         Query("area", "12 位区划代码（默认为本人所在地区）"),
     ),
 )
@@ -257,7 +265,8 @@ def _operation(operation: Operation, refs: dict) -> dict:
 
 
 def _path_parameter(converter: str, name: str) -> dict:
-    schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+    # app.py's <int:…> converter takes ASCII digits up to MAX_ID; anything larger is 404
+    schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID} if converter == "int" else {"type": "string"}
     if name == "uuid" or name.endswith("_uuid"):
         schema["format"] = "uuid"
     return {"name": name, "in": "path", "required": True, "schema": schema}

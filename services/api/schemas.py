@@ -3,11 +3,12 @@
 import hashlib
 import json
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from services.inputs import MAX_ID, NO_NUL_PATTERN
 from services.relief.rules import ACTIONS, PAYMENT_FORMS, REASONS
 from services.visits.rules import CHANGES, CHECKLIST, KINDS, NEED_TYPES, RISKS, SELF_CHECKS
 
@@ -22,6 +23,18 @@ Reason = Literal[tuple(REASONS)]
 PaymentForm = Literal[tuple(PAYMENT_FORMS)]
 ReliefAction = Literal[tuple(ACTIONS)]
 
+# Ids are INTEGER columns (services/inputs.py MAX_ID): a larger one is refused here (422), never sent to the database
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Text is stored as sent (trimmed): PostgreSQL cannot store a NUL character, and required text must not be blank
+FILLED_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+
+
+def text_field(max_length: int, *, required: bool = False, **extra):
+    """Declare a text field: at most max_length characters, no NUL, and (required) not only blanks."""
+    if required:
+        return Field(min_length=1, max_length=max_length, pattern=FILLED_PATTERN, **extra)
+    return Field(default=None, max_length=max_length, pattern=NO_NUL_PATTERN, **extra)
+
 
 class Strict(BaseModel):
     """Refuse unknown fields: a typo in the client must not be silently dropped."""
@@ -32,8 +45,16 @@ class Strict(BaseModel):
 class CheckItem(Strict):
     """One living-condition item: fine, or a problem with a short note."""
 
+    # the validator below, said in JSON Schema so the OpenAPI tells clients: a problem (ok false) needs a note
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"ok": {"const": False}}, "required": ["ok"]},
+            "then": {"properties": {"note": {"type": "string", "pattern": FILLED_PATTERN}}, "required": ["note"]},
+        }
+    )
+
     ok: bool
-    note: str | None = Field(default=None, max_length=200)
+    note: str | None = text_field(200, description="问题说明：ok 为 false（有问题）时必须填写")
 
     @model_validator(mode="after")
     def problem_needs_a_note(self):
@@ -54,24 +75,26 @@ class NeedIn(Strict):
     """A need raised in a visit."""
 
     type: NeedType
-    description: str = Field(min_length=1, max_length=500)
+    description: str = text_field(500, required=True)
 
 
 class VisitIn(Strict):
     """A visit as the form or the offline client sends it."""
 
     uuid: UUID
-    household_id: int
+    household_id: RowId
     kind: Kind
-    visited_at: AwareDatetime | None = None
+    visited_at: AwareDatetime | None = Field(
+        default=None, description="走访时间（带时区）：不早于 2000-01-01，不晚于现在 10 分钟，否则 400 visit_refused"
+    )
     checklist: dict[ChecklistKey, CheckItem] = Field(default_factory=dict)
     self_checks: dict[SelfCheckKey, bool] = Field(default_factory=dict)
     changes: list[Change] = Field(default_factory=list, max_length=len(CHANGES))
     needs: list[NeedIn] = Field(default_factory=list, max_length=20)
     risk: Risk = "normal"
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: str | None = text_field(2000)
     location: Location | None = None
-    scan_id: int | None = None
+    scan_id: RowId | None = Field(default=None, description="本次走访前扫的户卡记录；不是本人刚扫这户的卡则忽略")
 
 
 class PhotoOut(BaseModel):
@@ -128,12 +151,12 @@ class InvalidOut(ErrorOut):
     fields: list[FieldErrorOut]
 
 
-class PhotoIn(BaseModel):
-    """One photo upload (multipart/form-data); other form fields are ignored."""
+class PhotoIn(Strict):
+    """One photo upload (multipart/form-data): these three fields and no others."""
 
     file: bytes = Field(description="照片文件（JPEG、PNG 或 WebP）", json_schema_extra={"contentMediaType": "image/*"})
     uuid: UUID = Field(description="照片编号：客户端为每张照片生成一次，重试时不变")
-    caption: str | None = Field(default=None, max_length=32, description="照片说明，如 住房、厨房、床铺")
+    caption: str | None = text_field(32, description="照片说明，如 住房、厨房、床铺；最多 32 字，超过时 400")
 
 
 class MeOut(BaseModel):
@@ -245,6 +268,7 @@ FIELD_WORDS = {
     "note": "问题说明",
     "file": "照片文件",
     "caption": "照片说明",
+    "scan_id": "扫码记录",
 }
 
 
@@ -256,7 +280,9 @@ def validation_messages(error, words: dict[str, str] | None = None) -> list[dict
         path = ".".join(str(part) for part in item["loc"])
         word = next((vocabulary[str(p)] for p in reversed(item["loc"]) if str(p) in vocabulary), path)
         kind = item["type"]
-        if kind == "value_error":
+        if not item["loc"]:  # the body itself: a list, a number, or no JSON at all
+            text = "提交的内容应是一个 JSON 对象"
+        elif kind == "value_error":
             text = str(item.get("ctx", {}).get("error", item["msg"]))
         elif kind == "missing":
             text = f"请填写{word}"
@@ -264,8 +290,15 @@ def validation_messages(error, words: dict[str, str] | None = None) -> list[dict
             text = f"{word}的选项不对"
         elif kind == "extra_forbidden":
             text = f"不认识的字段：{path}"
+        elif kind == "string_too_long":
+            text = f"{word}最多 {item.get('ctx', {}).get('max_length')} 个字"
         elif "too_long" in kind or "too_short" in kind:
             text = f"{word}的长度不对"
+        elif kind == "string_pattern_mismatch":
+            blank = "\x00" not in str(item.get("input", ""))
+            text = f"请填写{word}" if blank else f"{word}中有无法保存的空字符，请删除后重新提交"
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            text = f"{word}超出范围"
         else:
             text = f"{word}的格式不对"
         messages.append({"field": path, "message": text})
@@ -295,14 +328,19 @@ class ReliefIn(Strict):
     """A temporary-relief application as the form or the offline client sends it."""
 
     uuid: UUID
-    household_id: int
-    person_id: int
+    household_id: RowId
+    person_id: RowId = Field(description="遇到困难的家庭成员（须是这户的成员，否则 400 relief_refused）")
     reason: Reason = Field(description="救助原因：" + "、".join(f"{code} {label}" for code, label in REASONS.items()))
-    circumstances: str = Field(min_length=1, max_length=2000)
-    amount_yuan: str = Field(min_length=1, max_length=20)
+    circumstances: str = text_field(2000, required=True)
+    amount_yuan: str = Field(
+        min_length=1,
+        max_length=20,
+        pattern=NO_NUL_PATTERN,
+        description="申请金额（元），如 600 或 600.50：大于 0、不超过 100 万、最多两位小数，否则 400 relief_refused",
+    )
     payment_form: PaymentForm
     urgent: bool = False
-    need_id: int | None = None
+    need_id: RowId | None = Field(default=None, description="由哪条诉求而来；不是这户的诉求则忽略")
     submit: bool = True  # False keeps it as a draft the assistant can finish later
 
 
@@ -310,11 +348,11 @@ class DecisionIn(Strict):
     """An officer's decision on an application, naming the version they saw."""
 
     action: ReliefAction
-    version: int
-    amount_yuan: str | None = Field(default=None, max_length=20)
-    comment: str | None = Field(default=None, max_length=500)
+    version: int = Field(ge=0, le=MAX_ID, description="看到的版本号；已被别人处理时 409")
+    amount_yuan: str | None = text_field(20, description="批准金额（元），批准时填写")
+    comment: str | None = text_field(500)
     payment_method: PaymentForm | None = None
-    payment_reference: str | None = Field(default=None, max_length=64)
+    payment_reference: str | None = text_field(64)
 
 
 class ReliefEventOut(BaseModel):

@@ -10,6 +10,7 @@ from services import audit
 from services.audit import Actor
 from services.clock import CHINA, today_in_china
 from services.errors import Invalid, NotFound
+from services.inputs import is_row_id, small_int
 from services.permissions import require
 
 DATES = (  # (field, label, required)
@@ -46,10 +47,8 @@ def current_or_latest(session: Session, campaigns: list[Campaign]) -> Campaign |
 
 def find_campaign(session: Session, raw_id: str | None) -> Campaign | None:
     """Return the campaign whose id is typed in raw_id, if it is a sane id and exists."""
-    raw = (raw_id or "").strip()
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):  # a 64-bit id at most, ASCII digits only
-        return None
-    return session.get(Campaign, int(raw))
+    campaign_id = small_int(raw_id)
+    return session.get(Campaign, campaign_id) if is_row_id(campaign_id) else None
 
 
 def get_campaign(session: Session, raw_id: str | None) -> Campaign:

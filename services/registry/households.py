@@ -1,5 +1,6 @@
 """The household registry: scoped queries, lookups and household-level changes."""
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,16 +14,18 @@ from services import audit
 from services.audit import Actor
 from services.cards.cards import issue_card, undelivered
 from services.errors import Invalid, NotFound
+from services.inputs import is_row_id, name_problem, small_int, text_problem
 from services.paging import page_of
 from services.permissions import require
 from services.registry.categories import CATEGORIES
-from services.registry.phones import PHONE_MESSAGE, is_phone_number
+from services.registry.phones import PHONE_MESSAGE, is_phone_number, normal_phone
 from services.scope import is_in_scope, where_in_scope, where_under
 
 KINDS = {"family": "家庭", "institution": "供养/福利机构"}
 STATUSES = {"active": "在册", "exited": "已退出"}
 FLAGS = {"care_agreement": "已签订照料协议", "wants_institutional_care": "有集中供养意愿"}
 EXIT_REASONS = ("收入提高，不再符合条件", "户内人员全部死亡", "迁出本地", "转入集中供养机构", "其他")
+MAX_EXIT_NOTE = 180  # exit_reason holds 200: "其他：" and the note
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -39,7 +42,7 @@ def get_household_for(session: Session, user: User, household_id: int, capabilit
     With a capability, a user in scope who lacks it is refused (403): scope first, so a 403 never
     tells someone outside the area that the household exists.
     """
-    household = session.get(Household, household_id)
+    household = session.get(Household, household_id) if is_row_id(household_id) else None
     if household is None or not is_in_scope(user, household.area_code):
         raise NotFound()
     if capability is not None:
@@ -49,7 +52,7 @@ def get_household_for(session: Session, user: User, household_id: int, capabilit
 
 def get_person_for(session: Session, user: User, person_id: int) -> tuple[Household, Person]:
     """Return a person and their household through the household's scope check."""
-    person = session.get(Person, person_id)
+    person = session.get(Person, person_id) if is_row_id(person_id) else None
     if person is None:
         raise NotFound()
     return get_household_for(session, user, person.household_id), person
@@ -83,9 +86,10 @@ def search_households(
     kind: str = "",
     flag: str = "",
 ):
-    """Return a select() of households in scope matching a search text and filters, newest first.
+    """Return a select() of households in scope matching a search text and filters, by village and number.
 
-    The text matches a member's name, the household number, a phone number or the last four
+    The text matches part of a member's name (typed % and _ are plain characters), the household
+    number with or without its leading zeros ("12" finds 0012), a phone number or the last four
     characters of a member's ID number. card="undelivered" keeps households whose card has not
     reached them yet. area= keeps one area of any level (the coverage page links with it).
     """
@@ -114,17 +118,25 @@ def search_households(
         )
     text = q.strip()
     if text:
-        member = or_(Person.name.contains(text), Person.phone == text)
-        if len(text) == 4 and (text[:3].isdigit() and (text[3].isdigit() or text[3] in "xX")):
+        member = or_(Person.name.contains(text, autoescape=True), Person.phone == text)
+        if re.fullmatch(r"[0-9]{3}[0-9xX]", text):
             member = or_(member, Person.id_last4 == text.upper())
         query = query.where(
             or_(
-                Household.household_no == text,
+                _number_is(text),
                 Household.phone == text,
                 exists().where(Person.household_id == Household.id, member),
             )
         )
-    return query.order_by(Household.id.desc())
+    # a township's or county's list reads village by village, each in number order (ids mix villages)
+    return query.order_by(Household.area_code, Household.household_no, Household.id)
+
+
+def _number_is(text: str):
+    """Match the household number as typed, or with its leading zeros left out on either side (12, 012, 0012)."""
+    if not (text.isascii() and text.isdigit() and text.strip("0")):
+        return Household.household_no == text
+    return or_(Household.household_no == text, func.ltrim(Household.household_no, "0") == text.lstrip("0"))
 
 
 def households_by_number(user: User, household_no: str):
@@ -241,13 +253,19 @@ def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
     address = str(form.get("address", "")).strip()
     if len(address) > 200:
         errors["address"] = "地址太长（最多 200 字）"
-    phone = str(form.get("phone", "")).strip()
+    elif problem := text_problem(address, "地址"):
+        errors["address"] = problem
+    phone = normal_phone(form.get("phone"))
     if not is_phone_number(phone):
         errors["phone"] = PHONE_MESSAGE
+    guardian = str(form.get("guardian", "")).strip()
+    if guardian and (problem := name_problem(guardian, "监护人")):
+        errors["guardian"] = problem
     assistant_id = str(form.get("assistant_id", "")).strip()
     assistant = None
     if assistant_id:
-        assistant = session.get(User, int(assistant_id)) if assistant_id.isdigit() else None
+        chosen = small_int(assistant_id)
+        assistant = session.get(User, chosen) if is_row_id(chosen) else None
         if assistant is None or assistant.role != "assistant" or assistant.area_code != area_code:
             errors["assistant_id"] = "请选择本村的协理员"
     if errors:
@@ -258,7 +276,7 @@ def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
         "address": address or None,
         "phone": phone or None,
         "care_agreement_signed": _flag(form, "care_agreement_signed"),
-        "guardian": str(form.get("guardian", "")).strip()[:64] or None,
+        "guardian": guardian or None,
         "wants_institutional_care": _flag(form, "wants_institutional_care"),
         "assistant_id": assistant.id if assistant else None,
     }
@@ -267,7 +285,7 @@ def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
 def next_household_no(session: Session, area_code: str) -> str:
     """Return the next free household number in a village (0001, 0002, …)."""
     numbers = session.exec(select(Household.household_no).where(Household.area_code == area_code)).all()
-    highest = max((int(n) for n in numbers if n.isdigit()), default=0)
+    highest = max((small_int(n) or 0 for n in numbers), default=0)
     return f"{highest + 1:04d}"
 
 
@@ -286,15 +304,41 @@ def add_household(session: Session, actor: Actor, data: dict) -> Household:
     raise Invalid({"household_no": "户编号冲突，请重试"})
 
 
-def update_household(session: Session, actor: Actor, household: Household, data: dict) -> None:
-    """Change a household's fields and audit which ones changed."""
+def update_household(session: Session, actor: Actor, household: Household, data: dict) -> str | None:
+    """Change a household's fields and audit which ones changed.
+
+    A household moved to a village that already uses its number takes that village's next free
+    number; the new number is returned (None when the number stayed) so the page can say so.
+    """
     changed = {k: v for k, v in data.items() if getattr(household, k) != v}
-    for key, value in changed.items():
-        setattr(household, key, value)
-    if changed:
-        household.updated_at = utcnow()
-        session.add(household)
-        audit.record(session, actor, "household.updated", household, fields=sorted(changed))
+    if not changed:
+        return None
+    old_no = household.household_no
+    moving = "area_code" in changed
+    taken = moving and _number_taken(session, changed["area_code"], old_no)
+    for _attempt in range(3):
+        if taken:
+            changed["household_no"] = next_household_no(session, changed["area_code"])
+        try:
+            with session.begin_nested():  # undoes only this change; the values are set again below
+                for key, value in changed.items():
+                    setattr(household, key, value)
+                household.updated_at = utcnow()
+                session.add(household)
+        except IntegrityError:  # another household took this number in the new village at the same moment
+            taken = True
+            continue
+        detail = {"fields": sorted(changed)}
+        if "household_no" in changed:
+            detail["household_no"] = {"from": old_no, "to": household.household_no}
+        audit.record(session, actor, "household.updated", household, **detail)
+        return household.household_no if "household_no" in changed else None
+    raise Invalid({"area_code": "新村（社区）的户编号冲突，请重试"})
+
+
+def _number_taken(session: Session, area_code: str, household_no: str) -> bool:
+    query = select(Household.id).where(Household.area_code == area_code, Household.household_no == household_no)
+    return session.exec(query).first() is not None
 
 
 def exit_household(session: Session, actor: Actor, household: Household, reason: str, note: str = "") -> None:
@@ -305,8 +349,10 @@ def exit_household(session: Session, actor: Actor, household: Household, reason:
         raise Invalid({"reason": "请选择退出原因"})
     if reason == "其他" and not note.strip():
         raise Invalid({"note": "选择“其他”时请写明原因"})
+    if reason == "其他" and len(note.strip()) > MAX_EXIT_NOTE:
+        raise Invalid({"note": f"原因最多 {MAX_EXIT_NOTE} 字"})
     household.status = "exited"
-    household.exit_reason = reason if reason != "其他" else f"其他：{note.strip()[:180]}"
+    household.exit_reason = reason if reason != "其他" else f"其他：{note.strip()}"
     household.exited_at = household.updated_at = utcnow()
     session.add(household)
     audit.record(session, actor, "household.exited", household, reason=household.exit_reason)

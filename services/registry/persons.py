@@ -9,23 +9,25 @@ from models import Area, Household, Person, PersonCategory, User, utcnow
 from services import audit
 from services.audit import Actor
 from services.errors import Invalid
+from services.inputs import name_problem
 from services.registry import idnumber
 from services.registry.categories import CATEGORIES
-from services.registry.phones import PHONE_MESSAGE, is_phone_number
+from services.registry.phones import PHONE_MESSAGE, is_phone_number, normal_phone
 from services.scope import is_in_scope
 
 ID_ELSEWHERE = "id_number_elsewhere"  # Invalid.code: the number is registered outside the user's scope
 ELSEWHERE_MESSAGE = "该身份证号已在别处登记，请联系乡镇经办员核实"
 RELATIONS = ("本人", "配偶", "子", "女", "父亲", "母亲", "孙子", "孙女", "兄弟姐妹", "其他")
 HEAD = "本人"
+SEXES = ("男", "女")
 
 
 def parse_person_form(form: Mapping, categories: list[str]) -> dict:
     """Validate one member's fields; raise Invalid listing what is wrong."""
     errors = {}
     name = str(form.get("name", "")).strip()
-    if not name or len(name) > 64:
-        errors["name"] = "请填写姓名"
+    if problem := name_problem(name):
+        errors["name"] = problem
     relation = str(form.get("relation", "")).strip()
     if relation not in RELATIONS:
         errors["relation"] = "请选择与户主关系"
@@ -36,12 +38,15 @@ def parse_person_form(form: Mapping, categories: list[str]) -> dict:
             parsed = idnumber.parse(raw_id)
         except idnumber.IdNumberError as error:
             errors["id_number"] = str(error)
-    phone = str(form.get("phone", "")).strip()
+    phone = normal_phone(form.get("phone"))
     if not is_phone_number(phone):
         errors["phone"] = PHONE_MESSAGE
     grade = str(form.get("disability_grade", "")).strip()
     if grade and grade not in ("1", "2", "3", "4"):
         errors["disability_grade"] = "残疾等级为 1 到 4 级"
+    sex = str(form.get("sex", "")).strip()
+    if sex not in ("", *SEXES):
+        errors["sex"] = "性别请选择男或女"
     unknown = [c for c in categories if c not in CATEGORIES]
     if unknown:
         errors["categories"] = "保障类别有误"
@@ -55,7 +60,7 @@ def parse_person_form(form: Mapping, categories: list[str]) -> dict:
         "id_number": parsed.number if parsed else None,
         "id_last4": parsed.last4 if parsed else None,
         "birth_date": parsed.birth_date if parsed else None,
-        "sex": parsed.sex if parsed else (str(form.get("sex", "")).strip() or None),
+        "sex": parsed.sex if parsed else (sex or None),
         "categories": list(dict.fromkeys(categories)),
     }
 

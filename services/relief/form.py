@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from models import ReliefApplication
 from services.api.schemas import ReliefIn
 from services.errors import Invalid
+from services.inputs import small_int
 from services.money import fen_to_yuan, yuan_to_fen
 from services.relief.rules import PAYMENT_FORMS, REASONS
 
@@ -44,7 +45,7 @@ def parse(form: Mapping, *, uuid: str, household_id: int, member_ids: set[int], 
         "urgent": str(form.get("urgent", "")).lower() in ("1", "on", "true", "yes"),
     }
     errors = {}
-    if not values["person_id"].isdigit() or int(values["person_id"]) not in member_ids:
+    if small_int(values["person_id"]) not in member_ids:
         errors["person_id"] = "请选择遇到困难的家庭成员"
     if values["reason"] not in REASONS:
         errors["reason"] = "请选择救助原因"
@@ -66,7 +67,7 @@ def parse(form: Mapping, *, uuid: str, household_id: int, member_ids: set[int], 
     payload = ReliefIn(
         uuid=uuid,
         household_id=household_id,
-        person_id=int(values["person_id"]),
+        person_id=small_int(values["person_id"]),
         reason=values["reason"],
         circumstances=values["circumstances"],
         amount_yuan=values["amount_yuan"],

@@ -19,6 +19,7 @@ from services import audit
 from services.audit import Actor
 from services.clock import CHINA, china_year
 from services.errors import Invalid, NotFound
+from services.inputs import small_int
 from services.money import fen_to_yuan, yuan, yuan_to_fen
 from services.registry.areas import area_names
 from services.relief.rules import GRANTED
@@ -107,12 +108,12 @@ def parse_fund_form(form) -> FundIn:
     errors: dict[str, str] = {}
     limit = _amount(form, "limit_yuan", "审批额度", yuan_to_fen, errors)
     reserve = _amount(form, "reserve_yuan", "备用金", _reserve_fen, errors)
-    raw_days = str(form.get("paperwork_days", "") or "").strip()
-    if not raw_days.isdigit() or not MIN_DAYS <= int(raw_days) <= MAX_DAYS:
+    days = small_int(form.get("paperwork_days"))
+    if days is None or not MIN_DAYS <= days <= MAX_DAYS:
         errors["paperwork_days"] = f"补材料期限请填 {MIN_DAYS} 到 {MAX_DAYS} 之间的整天数"
     if errors:
         raise Invalid(errors)
-    return FundIn(limit_fen=limit, reserve_fen=reserve, paperwork_days=int(raw_days))
+    return FundIn(limit_fen=limit, reserve_fen=reserve, paperwork_days=days)
 
 
 def _amount(form, name: str, label: str, parse, errors: dict[str, str]) -> int:

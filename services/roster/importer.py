@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from models import Area, Household, Person
 from services.audit import Actor
 from services.errors import Invalid
+from services.inputs import name_problem
 from services.registry import idnumber
 from services.registry.categories import parse_roster_categories
 from services.registry.persons import HEAD, RELATIONS
@@ -194,8 +195,8 @@ class _Checker:
         problems = []
         area_code = self._village(record, problems)
         name = fold(record.get("name"))
-        if not name or len(name) > 64:
-            problems.append(("name", "成员姓名为空或过长"))
+        if problem := name_problem(name, "成员姓名"):
+            problems.append(("name", problem))
         relation = _relation(record.get("relation"), is_head)
         if relation is None:
             problems.append(("relation", "与户主关系为空：户主填“本人”，其他人填“配偶”“子”“女”等"))

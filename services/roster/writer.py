@@ -9,6 +9,7 @@ from services import audit
 from services.audit import Actor
 from services.cards.cards import issue_cards_bulk
 from services.errors import Conflict
+from services.inputs import small_int
 from services.registry.persons import HEAD
 from services.roster.file import Member, Preview
 
@@ -76,8 +77,7 @@ def _highest_numbers(session: Session, codes: set[str]) -> dict[str, int]:
     if codes:
         query = select(Household.area_code, Household.household_no).where(Household.area_code.in_(codes))
         for code, number in session.exec(query):
-            if number.isdigit():
-                highest[code] = max(highest[code], int(number))
+            highest[code] = max(highest[code], small_int(number) or 0)
     return highest
 
 

@@ -11,6 +11,7 @@ from models import AuditEvent, Household, Need, User, utcnow
 from services import audit
 from services.audit import Actor
 from services.errors import Invalid, NotFound
+from services.inputs import is_row_id
 from services.names import household_names, user_names
 from services.paging import page_of
 from services.permissions import require
@@ -71,7 +72,7 @@ def count_unresolved(session: Session, user: User) -> int:
 
 def get_need_for(session: Session, user: User, need_id: int, capability: str | None = None) -> Need:
     """Return a need whose household is in the user's scope (else 404); with a capability, 403 without it."""
-    need = session.get(Need, need_id)
+    need = session.get(Need, need_id) if is_row_id(need_id) else None
     if need is None:
         raise NotFound()
     get_household_for(session, user, need.household_id, capability)

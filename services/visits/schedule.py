@@ -17,6 +17,7 @@ from services import audit
 from services.audit import Actor
 from services.clock import today_in_china
 from services.errors import Invalid
+from services.inputs import small_int
 from services.names import household_names, user_names
 from services.paging import page_of
 from services.registry.categories import CATEGORIES
@@ -75,10 +76,11 @@ def parse_frequency_form(form) -> dict[str, int | None]:
         if not text and key not in DEFAULT_DAYS:
             values[key] = None
             continue
-        if not text.isdigit() or not MIN_DAYS <= int(text) <= MAX_DAYS:
+        days = small_int(text)
+        if days is None or not MIN_DAYS <= days <= MAX_DAYS:
             errors[key] = f"请填写 {MIN_DAYS} 到 {MAX_DAYS} 之间的天数"
             continue
-        values[key] = int(text)
+        values[key] = days
     if errors:
         raise Invalid(errors)
     return values

@@ -3,7 +3,7 @@
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from models import CardScan, Household, Need, Photo, User, Visit, utcnow
 from services import audit
 from services.api.schemas import VisitIn, fingerprint
 from services.audit import Actor
+from services.clock import CHINA
 from services.errors import Conflict, Invalid, NotFound
 from services.names import user_names
 from services.registry.households import check_active, get_household_for
@@ -21,6 +22,8 @@ from services.visits.rules import CHANGES
 
 SCAN_COUNTS_FOR = timedelta(hours=3)  # a scan this recent is evidence the visit began at the door
 FAR_FROM_HOME_M = 1000
+CLOCK_SLACK = timedelta(minutes=10)  # a phone's clock may run a little fast
+EARLIEST_VISIT = datetime(2000, 1, 1, tzinfo=CHINA)  # before Doudi, before the assistants: a wrong clock
 
 
 def record_visit(session: Session, actor: Actor, payload: VisitIn) -> tuple[Visit, bool]:
@@ -62,8 +65,10 @@ def _replay(session: Session, user: User, visit: Visit, digest: str) -> Visit:
 def _new_visit(session: Session, actor: Actor, household: Household, payload: VisitIn, digest: str) -> Visit:
     now = utcnow()
     visited_at = payload.visited_at or now
-    if visited_at > now + timedelta(minutes=10):
+    if visited_at > now + CLOCK_SLACK:
         raise Invalid("走访时间不能晚于现在，请检查手机时间", code="visit_refused")
+    if visited_at < EARLIEST_VISIT:
+        raise Invalid("走访时间不能早于 2000 年 1 月 1 日，请检查手机时间", code="visit_refused")
     location = payload.location
     return Visit(
         uuid=str(payload.uuid),
