@@ -68,7 +68,7 @@ def test_a_refused_password_change_ends_no_session(app, world):
     first = signed_in_client(app, "assistant-a")
     second = signed_in_client(app, "assistant-a")
     form = {"current": "not-it", "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
-    assert "当前密码不对" in page_text(first.post("/password", data=form))
+    assert "当前密码不对" in page_text(first.post("/password", data=form), 400)
     assert me_status(first) == 200 and me_status(second) == 200
 
 
