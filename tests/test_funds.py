@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from models import Area, AuditEvent, Person, TownshipFund
-from services.api.schemas import ReliefIn
+from services.api.relief_schemas import ReliefIn
 from services.audit import Actor
 from services.clock import china_year
 from services.errors import Invalid

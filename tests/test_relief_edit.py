@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session
 
 from models import ReliefApplication
-from services.api.schemas import ReliefIn
+from services.api.relief_schemas import ReliefIn
 from services.audit import Actor
 from services.errors import Stale
 from services.relief.apply import create_application, update_application

@@ -10,7 +10,7 @@ from sqlalchemy import event, update
 from sqlmodel import select
 
 from models import Area, Person, ReliefApplication
-from services.api.schemas import ReliefIn
+from services.api.relief_schemas import ReliefIn
 from services.audit import Actor
 from services.relief.apply import create_application
 from services.relief.funds import FundIn, change_fund

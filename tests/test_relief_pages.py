@@ -10,7 +10,8 @@ from PIL import Image
 from sqlmodel import func, select
 
 from models import Area, AuditEvent, Need, Person, ReliefApplication, ReliefEvent, TownshipFund, utcnow
-from services.api.schemas import ReliefIn, VisitIn
+from services.api.relief_schemas import ReliefIn
+from services.api.schemas import VisitIn
 from services.audit import Actor
 from services.relief.apply import create_application
 from services.relief.evidence import add_relief_photo

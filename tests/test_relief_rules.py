@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from models import AuditEvent, ReliefApplication, ReliefEvent, TownshipFund, utcnow
-from services.api.schemas import ReliefIn
+from services.api.relief_schemas import ReliefIn
 from services.audit import Actor
 from services.errors import DoudiError, Invalid, NotAllowed, Stale
 from services.money import yuan_to_fen
@@ -469,3 +469,14 @@ def test_approval_with_a_bad_amount_is_refused_and_changes_nothing(session, worl
 @pytest.mark.parametrize(("amount", "fen"), [("600", 60000), ("600.5", 60050), ("1,000.00", 100000), ("0.01", 1)])
 def test_good_amounts_are_stored_in_fen(amount, fen):
     assert yuan_to_fen(amount) == fen
+
+
+def test_a_comment_or_a_payment_reference_too_long_is_refused_not_cut(session, world, fund):
+    application = raise_application(session, world)
+    with pytest.raises(Invalid, match="意见最多 500 个字，现在有 501 个字"):
+        act(session, world.township, application, "reject", comment="理" * 501)
+    approved = act(session, world.township, application, "approve")
+    with pytest.raises(Invalid, match="凭证号最多 64 个字符"):
+        act(session, world.township, approved, "pay", payment_method="cash", payment_reference="X" * 65)
+    session.refresh(application)
+    assert (application.state, application.payment_reference) == ("approved", None)

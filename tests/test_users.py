@@ -351,3 +351,14 @@ def test_township_officer_is_not_offered_account_management(as_user):
     body = as_user("township").get("/me").get_data(as_text=True)
     assert "账号管理" not in body
     assert "账号管理" in as_user("county").get("/me").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("", "请填写姓名"), ("张\u202e三", "改变文字方向的隐藏字符"), ("张\x00三", "空字符"), ("长" * 65, "最多 64 个字")],
+)
+def test_a_staff_name_that_cannot_be_stored_is_refused_and_no_account_is_made(as_user, session, name, message):
+    form = {"username": "new-one", "display_name": name, "role": "assistant", "area_code": "530902100201"}
+    response = as_user("county").post("/users/new", data={**form, "password": "a-long-pass-42"})
+    assert message in response.get_data(as_text=True) and response.status_code == 400
+    assert session.exec(select(User).where(User.username == "new-one")).first() is None

@@ -14,7 +14,7 @@ from blueprints.api.core import invalid, photo_out, photo_upload, route
 from db import get_session
 from models import ReliefApplication
 from services.api import openapi
-from services.api.schemas import RELIEF_WORDS, DecisionIn, ReliefEventOut, ReliefIn, ReliefOut
+from services.api.relief_schemas import RELIEF_WORDS, DecisionIn, ReliefEventOut, ReliefIn, ReliefOut
 from services.money import fen_to_yuan
 from services.names import user_names
 from services.relief import apply as relief_apply

@@ -12,6 +12,7 @@ from services import audit
 from services.accounts.sessions import end_sessions
 from services.audit import Actor
 from services.errors import Invalid, NotFound
+from services.inputs import name_problem
 from services.permissions import ROLES, assignable_roles, can, outranks
 from services.scope import LEVEL_OF_ROLE, area_level, is_in_scope, where_in_scope
 
@@ -172,8 +173,9 @@ def new_user_errors(
         errors["username"] = "用户名只能用字母、数字、“-”和“_”"
     elif session.exec(select(User.id).where(User.username == username)).first() is not None:
         errors["username"] = "这个用户名已被使用"
-    if not display_name.strip():
-        errors["display_name"] = "请填写姓名"
+    name_problem_text = name_problem(display_name.strip())
+    if name_problem_text:
+        errors["display_name"] = name_problem_text
     try:
         if manager is not None:
             check_role_and_area(session, manager, role, area_code)

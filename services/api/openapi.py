@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from services.api.relief_schemas import DecisionIn, ReliefIn, ReliefOut, StaleOut
 from services.api.schemas import (
     CoverageOut,
-    DecisionIn,
     ErrorOut,
     HouseholdListOut,
     HouseholdOut,
@@ -19,9 +19,6 @@ from services.api.schemas import (
     MeOut,
     PhotoIn,
     PhotoOut,
-    ReliefIn,
-    ReliefOut,
-    StaleOut,
     VisitIn,
     VisitOut,
 )

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import Area, Household, Person
-from services.api.schemas import ReliefIn
+from services.api.relief_schemas import ReliefIn
 from services.audit import Actor
 from services.demo.pictures import demo_photo
 from services.relief.apply import create_application

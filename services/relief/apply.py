@@ -6,7 +6,8 @@ from sqlmodel import Session, select
 
 from models import Household, Need, Person, ReliefApplication, ReliefEvent, User, utcnow
 from services import audit
-from services.api.schemas import ReliefIn, fingerprint
+from services.api.relief_schemas import ReliefIn
+from services.api.schemas import fingerprint
 from services.audit import Actor
 from services.errors import Conflict, Invalid, NotAllowed, NotFound, Stale
 from services.money import yuan_to_fen

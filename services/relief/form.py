@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from models import ReliefApplication
-from services.api.schemas import ReliefIn
+from services.api.relief_schemas import ReliefIn
 from services.errors import Invalid
 from services.inputs import small_int
 from services.money import fen_to_yuan, yuan_to_fen

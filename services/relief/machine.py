@@ -22,6 +22,9 @@ from services.registry.households import get_household_for
 from services.relief.rules import ACTIONS, PAYMENT_FORMS, STATES, Action, refused, stale_message
 from services.scope import is_in_scope
 
+MAX_COMMENT = 500
+MAX_REFERENCE = 64
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -105,7 +108,9 @@ def decide(session: Session, actor: Actor, application: ReliefApplication, decis
     why_not = _refusal(session, actor.user, application, action)
     if why_not:
         raise NotAllowed(why_not)
-    comment = (decision.comment or "").strip()[:500] or None
+    comment = (decision.comment or "").strip() or None
+    if comment and len(comment) > MAX_COMMENT:  # said, never cut: the officer must know what was kept
+        raise refused(f"意见最多 {MAX_COMMENT} 个字，现在有 {len(comment)} 个字")
     changes, amount = _changes_for(session, actor.user, application, decision, comment)
     before, township = application.state, application.township_code  # read now: _move refreshes the object
     with session.begin_nested():  # a refused reserve draw undoes the move too, and nothing of the caller's
@@ -155,7 +160,9 @@ def _changes_for(session, user, application, decision: Decision, comment) -> tup
     if action.code == "pay":
         if decision.payment_method not in PAYMENT_FORMS:
             raise refused("请选择发放方式：一卡通、现金或实物")
-        reference = (decision.payment_reference or "").strip()[:64] or None
+        reference = (decision.payment_reference or "").strip() or None
+        if reference and len(reference) > MAX_REFERENCE:
+            raise refused(f"凭证号最多 {MAX_REFERENCE} 个字符")
         paid = {"paid_at": now, "paid_by_id": user.id, "payment_method": decision.payment_method}
         return {**changes, **paid, "payment_reference": reference}, application.amount_approved_fen
     if action.code == "complete_paperwork":

@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from models import ReliefApplication, ReliefPhoto, TownshipFund, utcnow
-from services.api.schemas import ReliefIn, VisitIn
+from services.api.relief_schemas import ReliefIn
+from services.api.schemas import VisitIn
 from services.audit import Actor
 from services.relief.apply import create_application
 from services.visits.visits import record_visit
