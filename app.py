@@ -76,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         imports,
         main,
         needs,
+        offline,
         photos,
         relief,
         relief_overview,
@@ -87,7 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     modules = (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs)
-    for module in (*modules, relief, relief_overview, coverage, reports):
+    for module in (*modules, offline, relief, relief_overview, coverage, reports):
         app.register_blueprint(module.bp)
 
     from commands import register_commands

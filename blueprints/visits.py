@@ -1,7 +1,6 @@
 """The visit form (filled at the door, sent to the JSON API by static/js/visit.js) and a visit's page."""
 
 import json
-from uuid import uuid4
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -52,12 +51,12 @@ def new(household_id: int):
         household=household,
         label=label,
         head=head,
-        visit_uuid=str(uuid4()),
         scan_id=scan_id_for(household.id),
         kind=kind,
         kinds=KINDS,
         checklist=CHECKLIST,
-        self_checks=self_checks_for(categories),
+        self_checks=SELF_CHECKS,
+        household_self_checks=set(self_checks_for(categories)),
         changes=CHANGES,
         need_types={k: v for k, v in NEED_TYPES.items() if k != "review"},
         empty_need_rows=EMPTY_NEED_ROWS,

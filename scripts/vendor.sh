@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 HTMX_VERSION=2.0.11          # htmx 4 (npm's latest) breaks the X-CSRFToken header pattern
 WEUI_VERSION=2.6.26
 QR_SCANNER_VERSION=1.4.2     # used by the scan page only
+IDB_VERSION=8.0.3            # IndexedDB with promises: the offline pack and the outbox
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fetch() {  # fetch NAME VERSION -> unpacks into $work/NAME
@@ -14,12 +15,14 @@ fetch() {  # fetch NAME VERSION -> unpacks into $work/NAME
 fetch htmx.org "$HTMX_VERSION"
 fetch weui "$WEUI_VERSION"
 fetch qr-scanner "$QR_SCANNER_VERSION"
+fetch idb "$IDB_VERSION"
 mkdir -p static/vendor
 cp "$work/htmx.org/dist/htmx.min.js" static/vendor/htmx.min.js
 cp "$work/weui/dist/style/weui.min.css" static/vendor/weui.min.css
 cp "$work/qr-scanner/qr-scanner.umd.min.js" static/vendor/qr-scanner.umd.min.js
 cp "$work/qr-scanner/qr-scanner-worker.min.js" static/vendor/qr-scanner-worker.min.js
+cp "$work/idb/build/umd.js" static/vendor/idb.umd.js
 python3 scripts/classic_worker.py  # qr-scanner's decoder as a plain worker file (no blob: workers under our CSP)
-printf 'htmx.org %s\nweui %s\nqr-scanner %s (+ qr-scanner-worker.classic.js made from it)\n' \
-  "$HTMX_VERSION" "$WEUI_VERSION" "$QR_SCANNER_VERSION" > static/vendor/VERSIONS
+printf 'htmx.org %s\nweui %s\nqr-scanner %s (+ qr-scanner-worker.classic.js made from it)\nidb %s\n' \
+  "$HTMX_VERSION" "$WEUI_VERSION" "$QR_SCANNER_VERSION" "$IDB_VERSION" > static/vendor/VERSIONS
 echo "vendored into static/vendor:"; ls -l static/vendor

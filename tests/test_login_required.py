@@ -25,6 +25,8 @@ PUBLIC = {
     "main.manifest": "the PWA manifest the browser fetches before anyone signs in",
     "cards.landing": "a resident scanning a household card sees the contact page, never the household's data",
     "api.openapi": "the API's description (operation.public in services/api/openapi.py); no data",
+    "offline.service_worker": "the service worker script: the app's shells and static files, no data",
+    "offline.shell": "the page shells the service worker shows with no signal; the phone fills them from its pack",
 }
 
 # How to fill each URL parameter that is not an <int:…>: a plausible value, so only the login check can refuse.
@@ -34,6 +36,7 @@ STRING_VALUES = {
     "uuid": str(uuid.uuid4()),
     "token": "not-a-real-card-token",
     "filename": "css/app.css",
+    "name": "household",
 }
 
 # <converter(args):name> or <name>, as Werkzeug writes rules
@@ -99,10 +102,13 @@ def test_the_public_list_names_only_real_endpoints(app):
 
 def test_the_public_endpoints_answer_an_anonymous_browser(client, world, session):
     token = session.exec(select(Card.token).where(Card.household_id == world.household_a.id)).one()
-    for path in ("/static/css/app.css", "/login", "/healthz", "/manifest.webmanifest", "/api/v1/openapi.json"):
+    for path in ("/static/css/app.css", "/login", "/healthz", "/manifest.webmanifest", "/api/v1/openapi.json", "/sw.js"):
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         response.close()
+    for name in ("home", "households", "household", "visit", "relief", "scan", "outbox", "page"):
+        shell = client.get(f"/offline/{name}")
+        assert shell.status_code == 200 and "张明华" not in shell.get_data(as_text=True), name
     card = client.get(f"/h/{token}")
     assert card.status_code == 200 and "张明华" not in card.get_data(as_text=True)
     signed_out = client.post("/logout")

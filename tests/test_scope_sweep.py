@@ -85,6 +85,7 @@ def village_a(client, world, session) -> dict[str, object]:
         "code": TOWNSHIP,
         "area_code": COUNTY,
         "filename": "css/app.css",
+        "name": "household",  # the offline shells: the same for everyone, no one's data
     }
 
 

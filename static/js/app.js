@@ -24,6 +24,13 @@
   document.addEventListener("htmx:sendError", function () {
     window.alert("网络不通，请检查信号后重试");
   });
+  // The field app opens with no signal: its service worker keeps the page shells and static files (sw.js).
+  var fieldWork = document.querySelector('meta[name="doudi-offline"]');
+  if (fieldWork && "serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* blocked: the outbox still works */ });
+    });
+  }
   document.addEventListener("htmx:responseError", function (event) {
     if (event.detail.xhr.status === 429) window.alert("操作太频繁，请稍后再试");
     else window.alert("出错了，请稍后重试（" + event.detail.xhr.status + "）");

@@ -133,7 +133,21 @@
     stop();
     setState("found");
     say("已识别服务卡，正在打开…", "ok");
-    window.location.assign(path + (deliver ? "?deliver=1" : ""));
+    if (navigator.onLine || !window.DoudiPack || deliver) {
+      window.location.assign(path + (deliver ? "?deliver=1" : ""));
+      return;
+    }
+    // No signal: the card's token, hashed, is looked up in the phone's own pack (the token itself is never kept).
+    window.DoudiPack.byToken(path.slice(3)).then(function (household) {
+      if (household) window.location.assign("/households/" + household.id);
+      else {
+        setState("idle");
+        say("没有信号，手机上的离线资料里也没有这张卡（可能不是本村的卡）。有信号后再扫。", "error");
+      }
+    }, function () {
+      setState("idle");
+      say("没有信号，离线资料打不开。有信号后再扫。", "error");
+    });
   }
 
   function notOurCard() {
@@ -261,6 +275,27 @@
       start();
     }
   });
+  // The camera starts at once when the phone has already allowed it (else one tap, as the browser asks).
+  if (navigator.permissions && navigator.permissions.query) {
+    navigator.permissions.query({ name: "camera" }).then(function (permission) {
+      if (permission.state === "granted" && !stream && root.getAttribute("data-state") === "idle") start();
+    }, function () { /* this browser cannot tell: one tap */ });
+  }
+  // No signal: the household number is looked up in the phone's pack instead of on the server.
+  var numberForm = document.querySelector("[data-number-entry]");
+  if (numberForm) {
+    numberForm.addEventListener("submit", function (event) {
+      if (navigator.onLine || !window.DoudiPack) return;
+      event.preventDefault();
+      var number = numberForm.elements.no.value.trim();
+      window.DoudiPack.search(number).then(function (found) {
+        var same = found.filter(function (h) { return window.DoudiPack.sameNumber(h.no, number); });
+        if (same.length === 1) window.location.assign("/households/" + same[0].id);
+        else if (same.length > 1) window.location.assign("/households/?q=" + encodeURIComponent(number));
+        else say("没有信号，手机上的离线资料里没有户号 " + number, "error");
+      });
+    });
+  }
   photoInput.addEventListener("change", function () {
     if (photoInput.files && photoInput.files[0]) scanPhoto(photoInput.files[0]);
   });

@@ -1,57 +1,97 @@
-/* 兜底通 visit form: GPS while open, photos shrunk on the phone, one visit per form whatever the network does.
-   No inline scripts (CSP). The form's UUID comes from the server; a retry sends the same one, so nothing counts twice. */
+/* 兜底通 visit form: one form online and offline. What is typed is kept on the phone as a draft at every change;
+   提交 puts the visit (and its photos, already shrunk) into the outbox before any network call, and the outbox
+   sends it when there is a signal. The UUID is made here when the form opens, so a retry never counts twice.
+   GPS is watched while the page is open, never waited for. No inline scripts (CSP). */
 (function () {
   "use strict";
   var form = document.querySelector("[data-visit-form]");
   if (!form) return;
 
-  var VISIT_TIMEOUT_MS = 60000;
-  var PHOTO_TIMEOUT_MS = 180000;  // 300 KB over a weak 2G link
-  var NETWORK_MESSAGE = "网络不通，内容都还在，请点“重新提交”";
+  var store = window.DoudiStore;
+  var outbox = window.DoudiOutbox;
+  var pack = window.DoudiPack;
+  var uuid4 = window.DoudiPhotos.uuid4;
+  var shrink = window.DoudiPhotos.shrink;
+  var SEND_WAIT_MS = 15000;  // online, wait this long for the server before leaving the form
+  var DRAFT_DAYS = 7;
 
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var householdId = form.getAttribute("data-household") ||
+    (location.pathname.match(/^\/households\/(\d+)\/visits\/new$/) || [])[1];
+  var draftKey = "visit:" + householdId;
   var submitButton = form.querySelector("[data-submit]");
   var message = form.querySelector("[data-submit-message]");
-  var leaveLink = form.querySelector("[data-leave]");
-  var fields = form.querySelector("[data-visit-fields]");
   var photoList = form.querySelector("[data-photo-list]");
   var photoAdd = photoList.querySelector(".photo-add");
   var photoError = form.querySelector("[data-photo-error]");
   var photoInputs = Array.prototype.slice.call(form.querySelectorAll("[data-photo-input]"));
   var maxPhotos = Number(form.getAttribute("data-max-photos"));
+  var needList = form.querySelector("[data-need-list]");
+  var needTemplate = form.querySelector("[data-need-template]");
+  var addNeed = form.querySelector("[data-add-need]");
 
-  var photos = [];            // {uuid, blob, url, li, done}
+  var photos = [];  // {uuid, blob, url, li, caption}
   var processing = Promise.resolve();
-  var busy = false;
-  var visitSaved = false;     // the server has the visit: a retry only sends the photos still missing
-  var sentLocation;           // frozen at the first attempt: a retry must send exactly the same content
-  var best = null;            // the most accurate position seen while the form is open
+  var label = form.getAttribute("data-label") || "";
+  var best = null;  // the most accurate position seen while the form is open
+  var dirty = false;
+  var submitted = false;
+  var saveTimer = null;
 
-  // ---- helpers ----
-
-  var uuid4 = window.DoudiPhotos.uuid4;
-  var shrink = window.DoudiPhotos.shrink;
+  function say(text, tone) {
+    message.textContent = text;
+    message.className = "notice notice--" + (tone || "error");
+    message.hidden = !text;
+  }
 
   function checked(name) {
     var input = form.querySelector('input[name="' + name + '"]:checked');
     return input ? input.value : null;
   }
 
-  function say(text) {
-    message.textContent = text;
-    message.hidden = !text;
+  // ---- the household: from the page, or (offline) from the phone's pack ----
+
+  function showSelfChecks(categories) {
+    var any = false;
+    Array.prototype.forEach.call(form.querySelectorAll("[data-self-check]"), function (item) {
+      var applies = item.getAttribute("data-categories").split(" ");
+      var shown = applies.some(function (c) { return categories.indexOf(c) >= 0; });
+      item.hidden = !shown;
+      any = any || shown;
+    });
+    form.querySelector("[data-self-checks-title]").hidden = !any;
   }
 
-  // ---- GPS: watched while the page is open, never waited for ----
+  function fillFromPack() {
+    if (form.getAttribute("data-household")) return Promise.resolve(true);  // the server filled it in
+    document.title = "走访登记 · 兜底通";
+    if (!pack || !householdId) return Promise.resolve(false);
+    return pack.household(householdId).then(function (household) {
+      if (!household) return false;
+      var info = {};
+      return pack.meta().then(function (meta) { info = meta || {}; }).then(function () {
+        var head = pack.head(household);
+        var village = (info.villages || {})[household.village] || "";
+        label = village + " " + household.no + "号";
+        form.querySelector("[data-fill=head]").textContent = head ? head.name : "（未登记户主）";
+        form.querySelector("[data-fill=place]").textContent = label + (household.address ? " · " + household.address : "");
+        var title = document.querySelector(".topbar__title");
+        if (title) title.textContent = "走访 · " + label;
+        form.elements.household_id.value = household.id;
+        showSelfChecks(household.categories || []);
+        var kind = form.querySelector('input[name="kind"][value="' + (household.survey_due ? "survey" : "routine") + '"]');
+        if (kind) kind.checked = true;
+        return true;
+      });
+    }).catch(function () { return false; });
+  }
+
+  // ---- GPS ----
 
   function watchLocation() {
     var line = form.querySelector("[data-gps]");
     var text = form.querySelector("[data-gps-text]");
     var none = "未获取定位（不影响保存）";
-    if (!navigator.geolocation) {
-      text.textContent = none;
-      return;
-    }
+    if (!navigator.geolocation) { text.textContent = none; return; }
     var watch = navigator.geolocation.watchPosition(function (position) {
       var c = position.coords;
       if (best && c.accuracy >= best.accuracy) return;
@@ -59,36 +99,34 @@
       text.textContent = "已定位 ±" + best.accuracy + " 米";
       line.classList.add("visit-gps--ok");
     }, function () {
-      if (!best) text.textContent = none;  // refused or no fix: the visit is saved without it
+      if (!best) text.textContent = none;
     }, { enableHighAccuracy: true, maximumAge: 60000, timeout: 30000 });
     window.addEventListener("pagehide", function () { navigator.geolocation.clearWatch(watch); });
   }
 
-  // ---- needs: add and remove rows (without JavaScript the page shows three empty rows) ----
-
-  var needList = form.querySelector("[data-need-list]");
-  var needTemplate = form.querySelector("[data-need-template]");
-  var addNeed = form.querySelector("[data-add-need]");
+  // ---- needs: rows added and removed (without JavaScript the page shows three empty rows) ----
 
   function needRows() { return Array.prototype.slice.call(needList.querySelectorAll("[data-need-row]")); }
+
+  function addNeedRow() {
+    var row = needTemplate.content.firstElementChild.cloneNode(true);
+    row.querySelector("[data-remove-need]").hidden = false;
+    needList.appendChild(row);
+    return row;
+  }
 
   function setUpNeeds() {
     needRows().slice(1).forEach(function (row) { row.remove(); });
     needRows().forEach(function (row) { row.querySelector("[data-remove-need]").hidden = false; });
     addNeed.hidden = false;
-    addNeed.addEventListener("click", function () {
-      var row = needTemplate.content.firstElementChild.cloneNode(true);
-      row.querySelector("[data-remove-need]").hidden = false;
-      needList.appendChild(row);
-      row.querySelector("select").focus();
-    });
+    addNeed.addEventListener("click", function () { addNeedRow().querySelector("select").focus(); });
     needList.addEventListener("click", function (event) {
       var button = event.target.closest("[data-remove-need]");
-      if (button) button.closest("[data-need-row]").remove();
+      if (button) { button.closest("[data-need-row]").remove(); changed(); }
     });
   }
 
-  // ---- photos: shrink on the phone (the browser applies EXIF orientation when decoding: do not rotate again) ----
+  // ---- photos: shrunk on the phone, kept as Blobs in the draft and the outbox ----
 
   function countPhotos() {
     form.querySelector("[data-photo-count]").textContent = String(photos.length);
@@ -98,7 +136,20 @@
   function setStatus(photo, text, state) {
     photo.li.querySelector("[data-photo-status]").textContent = text;
     photo.li.querySelector(".photo__frame").classList.toggle("weui-uploader__file_status", Boolean(text));
-    if (state) photo.li.setAttribute("data-state", state);
+    photo.li.setAttribute("data-state", state);
+  }
+
+  function showPhoto(photo) {
+    var li = form.querySelector("[data-photo-template]").content.firstElementChild.cloneNode(true);
+    photo.li = li;
+    photoList.insertBefore(li, photoAdd);
+    if (photo.blob) {
+      photo.url = URL.createObjectURL(photo.blob);
+      li.querySelector("img").src = photo.url;
+    }
+    if (photo.caption) li.querySelector("[data-photo-caption]").value = photo.caption;
+    li.setAttribute("data-state", photo.blob ? "ready" : "processing");
+    countPhotos();
   }
 
   function addPhoto(file) {
@@ -107,17 +158,16 @@
       photoError.hidden = false;
       return Promise.resolve();
     }
-    var li = form.querySelector("[data-photo-template]").content.firstElementChild.cloneNode(true);
-    var photo = { uuid: uuid4(), blob: null, url: null, li: li, done: false };
+    var photo = { uuid: uuid4(), blob: null, caption: "" };
     photos.push(photo);
-    photoList.insertBefore(li, photoAdd);
+    showPhoto(photo);
     setStatus(photo, "处理中…", "processing");
-    countPhotos();
     return shrink(file).then(function (blob) {
       photo.blob = blob;
       photo.url = URL.createObjectURL(blob);
-      li.querySelector("img").src = photo.url;
+      photo.li.querySelector("img").src = photo.url;
       setStatus(photo, "", "ready");
+      changed();
     }, function () {
       removePhoto(photo);
       photoError.textContent = "有一张照片读不出来，请换一张或重新拍";
@@ -126,11 +176,11 @@
   }
 
   function removePhoto(photo) {
-    if (photo.done) return;
     photos.splice(photos.indexOf(photo), 1);
     if (photo.url) URL.revokeObjectURL(photo.url);
     photo.li.remove();
     countPhotos();
+    changed();
   }
 
   function setUpPhotos() {
@@ -146,13 +196,100 @@
     });
     photoList.addEventListener("click", function (event) {
       var button = event.target.closest("[data-remove-photo]");
-      if (!button || busy) return;
+      if (!button) return;
       var li = button.closest("[data-photo]");
       removePhoto(photos.filter(function (p) { return p.li === li; })[0]);
     });
+    photoList.addEventListener("change", function (event) {
+      var select = event.target.closest("[data-photo-caption]");
+      if (!select) return;
+      var li = select.closest("[data-photo]");
+      photos.forEach(function (p) { if (p.li === li) p.caption = select.value; });
+    });
   }
 
-  // ---- the visit as JSON (VisitIn), with the mistakes a clerk can fix before sending ----
+  // ---- the draft: every change is kept on the phone, so a killed tab loses nothing ----
+
+  function formState() {
+    var fields = {};
+    Array.prototype.forEach.call(form.querySelectorAll("input, textarea, select"), function (el) {
+      if (!el.name || el.type === "file" || el.closest("[data-need-row]") || el.closest("[data-photo]")) return;
+      if (el.type === "radio") { if (el.checked) fields[el.name] = el.value; }
+      else if (el.type === "checkbox") { if (el.checked) (fields[el.name] = fields[el.name] || []).push(el.value); }
+      else fields[el.name] = el.value;
+    });
+    var needs = needRows().map(function (row) {
+      return { type: row.querySelector("select").value, text: row.querySelector("input").value };
+    });
+    return {
+      key: draftKey,
+      uuid: form.elements.uuid.value,
+      saved_at: Date.now(),
+      fields: fields,
+      needs: needs,
+      photos: photos.filter(function (p) { return p.blob; }).map(function (p) {
+        return { uuid: p.uuid, blob: p.blob, caption: p.caption };
+      })
+    };
+  }
+
+  function saveDraft() {
+    clearTimeout(saveTimer);
+    if (submitted || !store || !store.available()) return Promise.resolve();
+    return store.put("drafts", formState()).catch(function (error) {
+      if (store.isFull(error)) say(store.FULL_MESSAGE);
+    });
+  }
+
+  function changed() {
+    dirty = true;
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(saveDraft, 400);
+  }
+
+  function restore(draft) {
+    form.elements.uuid.value = draft.uuid;  // the same visit: a copy sent before lands once
+    Object.keys(draft.fields).forEach(function (name) {
+      if (name === "uuid" || name === "household_id" || name === "scan_id") return;
+      var value = draft.fields[name];
+      Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (el) {
+        if (el.type === "radio") el.checked = el.value === value;
+        else if (el.type === "checkbox") el.checked = value.indexOf(el.value) >= 0;
+        else el.value = value;
+      });
+    });
+    needRows().forEach(function (row) { row.remove(); });
+    (draft.needs.length ? draft.needs : [{ type: "", text: "" }]).forEach(function (need) {
+      var row = addNeedRow();
+      row.querySelector("select").value = need.type;
+      row.querySelector("input").value = need.text;
+    });
+    draft.photos.forEach(function (p) {
+      var photo = { uuid: p.uuid, blob: p.blob, caption: p.caption };
+      photos.push(photo);
+      showPhoto(photo);
+    });
+    dirty = true;
+  }
+
+  function offerDraft() {
+    if (!store || !store.available()) return Promise.resolve();
+    return store.get("drafts", draftKey).then(function (draft) {
+      if (!draft || Date.now() - draft.saved_at > DRAFT_DAYS * 86400000) return;
+      var offer = form.querySelector("[data-draft-offer]");
+      offer.hidden = false;
+      offer.querySelector("[data-draft-resume]").addEventListener("click", function () {
+        restore(draft);
+        offer.hidden = true;
+      });
+      offer.querySelector("[data-draft-discard]").addEventListener("click", function () {
+        store.remove("drafts", draftKey);
+        offer.hidden = true;
+      });
+    }).catch(function () { /* no store: nothing to offer */ });
+  }
+
+  // ---- the visit as JSON (VisitIn), with the mistakes a clerk can fix before saving ----
 
   function serialise() {
     var problems = [];
@@ -160,6 +297,7 @@
       uuid: form.elements.uuid.value,
       household_id: Number(form.elements.household_id.value),
       kind: checked("kind"),
+      visited_at: new Date().toISOString(),  // the phone's time of the visit; the server notes when it arrived
       checklist: {},
       self_checks: {},
       changes: [],
@@ -177,7 +315,7 @@
         if (!note.value.trim()) problems.push({ field: "checklist." + key, message: "有问题的项目请简单写明情况" });
       }
     });
-    Array.prototype.forEach.call(form.querySelectorAll("[data-self-check]"), function (item) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-self-check]:not([hidden])"), function (item) {
       var key = item.getAttribute("data-self-check");
       var answer = checked("self-" + key);
       if (answer) payload.self_checks[key] = answer === "yes";
@@ -196,8 +334,8 @@
       if (!text) problems.push({ field: field, message: "请写明诉求内容" });
       payload.needs.push({ type: type, description: text });
     });
-    if (sentLocation === undefined) sentLocation = best;
-    if (sentLocation) payload.location = sentLocation;
+    if (!payload.kind) problems.push({ field: "kind", message: "请选择走访类型" });
+    if (best) payload.location = best;
     return { payload: payload, problems: problems };
   }
 
@@ -206,18 +344,11 @@
     Array.prototype.forEach.call(form.querySelectorAll(".has-error"), function (e) { e.classList.remove("has-error"); });
   }
 
-  // Put each message next to its field ("needs.0.description" → the first need row); the rest go above the button.
   function showFieldErrors(list) {
-    var unplaced = [];
     var first = null;
     list.forEach(function (item) {
-      var parts = String(item.field).split(".");
-      var box = null;
-      while (parts.length && !box) {
-        box = form.querySelector('[data-field="' + parts.join(".") + '"]');
-        parts.pop();
-      }
-      if (!box) { unplaced.push(item.message); return; }
+      var box = form.querySelector('[data-field="' + item.field + '"]');
+      if (!box) return;
       var line = document.createElement("span");
       line.className = "field-error";
       line.setAttribute("data-js", "");
@@ -226,156 +357,97 @@
       box.appendChild(line);
       first = first || box;
     });
-    say(["请改正标红的项目"].concat(unplaced).join("；"));
+    say("请改正标红的项目");
     if (first) first.scrollIntoView({ block: "center" });
   }
 
-  // ---- sending: the visit once, then each photo not yet confirmed ----
+  // ---- 提交: into the outbox first, then the network ----
 
-  function postVisit(payload) {
-    var controller = window.AbortController ? new AbortController() : null;
-    var timer = controller && setTimeout(function () { controller.abort(); }, VISIT_TIMEOUT_MS);
-    return fetch(form.getAttribute("data-api"), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify(payload),
-      signal: controller ? controller.signal : undefined
-    }).then(function (response) {
-      clearTimeout(timer);
-      return response.json().catch(function () { return {}; }).then(function (body) {
-        return { status: response.status, body: body };
-      });
-    }, function () {
-      clearTimeout(timer);
-      return { status: 0, body: {} };
-    });
-  }
-
-  function uploadPhoto(photo) {
-    return new Promise(function (resolve) {
-      var xhr = new XMLHttpRequest();
-      var data = new FormData();
-      data.append("file", photo.blob, "photo.jpg");
-      data.append("uuid", photo.uuid);
-      var caption = photo.li.querySelector("[data-photo-caption]").value;
-      if (caption) data.append("caption", caption);
-      xhr.open("POST", form.getAttribute("data-photos-api"));
-      xhr.setRequestHeader("X-CSRFToken", csrf);
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.timeout = PHOTO_TIMEOUT_MS;
-      xhr.upload.onprogress = function (event) {
-        if (event.lengthComputable) setStatus(photo, Math.floor((event.loaded / event.total) * 99) + "%", "uploading");
-      };
-      xhr.onload = function () {
-        var body = {};
-        try { body = JSON.parse(xhr.responseText); } catch (error) { /* an HTML error page */ }
-        resolve({ status: xhr.status, body: body });
-      };
-      xhr.onerror = xhr.ontimeout = xhr.onabort = function () { resolve({ status: 0, body: {} }); };
-      setStatus(photo, "0%", "uploading");
-      xhr.send(data);
-    });
-  }
-
-  function uploadPhotos() {
-    var waiting = photos.filter(function (p) { return !p.done; });
-    return waiting.reduce(function (chain, photo, index) {
-      return chain.then(function (failure) {
-        if (failure) return failure;
-        submitButton.textContent = "正在上传照片 " + (index + 1) + "/" + waiting.length + "…";
-        return uploadPhoto(photo).then(function (result) {
-          if (result.status === 200 || result.status === 201) {
-            photo.done = true;
-            photo.li.querySelector("[data-photo-caption]").disabled = true;
-            setStatus(photo, "✓", "done");
-            return null;
-          }
-          if (result.status === 409) photo.uuid = uuid4();  // its number was taken by another picture: take a new one
-          setStatus(photo, result.status === 400 ? "未上传" : "待重传", "failed");
-          result.photo = true;
-          return result;
-        });
-      });
-    }, Promise.resolve(null));
-  }
-
-  function fail(result) {
-    var status = result.status;
-    var text = (result.body && result.body.message) || "";
-    if ((status === 0 || status >= 500) && visitSaved) say("走访已保存，还有照片没传上去：" + NETWORK_MESSAGE);
-    else if (status === 0 || status >= 500) say(NETWORK_MESSAGE);
-    else if (status === 401) say("登录已过期：请在新窗口重新登录，再回到这里点“重新提交”，内容都还在");
-    else if (status === 422) showFieldErrors(result.body.fields || []);
-    else if (result.photo && status === 400) say("有一张照片没能上传：" + text + "。请删掉它，再点“重新提交”");
-    else say(text || "提交没有成功（" + status + "），内容都还在，请点“重新提交”");
-    submitButton.textContent = "重新提交";
-  }
-
-  function finish() {
-    submitButton.textContent = "已保存，正在返回…";
-    window.location.replace(form.getAttribute("data-done-url"));  // Back must not land on a sent form
-  }
-
-  function sendPhotos(result) {
-    return uploadPhotos().then(function (failure) { return failure || result; });
-  }
-
-  function send() {
-    if (visitSaved) return sendPhotos({ status: 200 });
-    var built = serialise();
-    if (built.problems.length) return Promise.resolve({ status: -1, problems: built.problems });
-    submitButton.textContent = "正在提交…";
-    return postVisit(built.payload).then(function (result) {
-      if (result.status === 201 || result.status === 200) {
-        visitSaved = true;
-      } else if (result.status === 409) {
-        // The first try reached the server before the network failed, and the form changed since.
-        visitSaved = true;
-        result.conflict = true;
-      } else {
-        return result;
-      }
-      fields.disabled = true;  // saved: later edits would not be sent, so do not invite them
-      return sendPhotos(result);
-    });
-  }
-
-  function setBusy(value) {
-    busy = value;
-    submitButton.disabled = value;
-    photoInputs.forEach(function (input) { input.disabled = value; });  // a photo added mid-upload would be left behind
+  function householdPage(uuid) {
+    return "/households/" + householdId + "?saved=" + encodeURIComponent(uuid);
   }
 
   function submit(event) {
     event.preventDefault();
-    if (busy) return;  // a double tap sends nothing twice
-    setBusy(true);
+    if (submitted) return;  // a double tap saves nothing twice
     clearFieldErrors();
     say("");
-    processing.then(send).then(function (result) {
-      setBusy(false);
-      if (result.status === -1) {
-        showFieldErrors(result.problems);
-        submitButton.textContent = visitSaved ? "重新提交" : "提交走访";
-      } else if (result.conflict) {
-        say("这次走访之前已经保存过，但内容与现在填写的不同：保存的是第一次送达的内容。照片已补传。");
-        submitButton.hidden = true;
-        leaveLink.hidden = false;
-      } else if (result.status === 200 || result.status === 201) {
-        finish();
-      } else {
-        fail(result);
+    submitButton.disabled = true;
+    processing.then(function () {
+      var built = serialise();
+      if (built.problems.length) {
+        submitButton.disabled = false;
+        showFieldErrors(built.problems);
+        return null;
       }
-    }).catch(function () {
-      setBusy(false);
-      submitButton.textContent = "重新提交";
-      say("出了点问题，内容都还在，请点“重新提交”");
+      if (!outbox) throw new Error("no outbox");
+      submitted = true;
+      submitButton.textContent = "正在保存…";
+      clearTimeout(saveTimer);
+      var head = form.querySelector("[data-fill=head]").textContent;
+      return outbox.add({
+        uuid: built.payload.uuid,
+        kind: "visit",
+        household_id: householdId,
+        label: label + " " + head,
+        payload: built.payload,
+        photos: photos.filter(function (p) { return p.blob; }).map(function (p) {
+          return { uuid: p.uuid, blob: p.blob, caption: p.caption || null, done: false };
+        })
+      }).then(function () {
+        dirty = false;
+        store.remove("drafts", draftKey).catch(function () {});
+        if (!navigator.onLine) return null;
+        submitButton.textContent = "已存入手机，正在上传…";
+        return Promise.race([outbox.sync(), new Promise(function (resolve) { setTimeout(resolve, SEND_WAIT_MS); })]);
+      }).then(function () {
+        window.location.replace(householdPage(built.payload.uuid));  // Back must not land on a sent form
+      });
+    }).catch(function (error) {
+      submitted = false;
+      submitButton.disabled = false;
+      submitButton.textContent = "提交走访";
+      say(store && store.isFull(error) ? store.FULL_MESSAGE :
+        "这台手机没能把走访存下来（浏览器不支持离线存储）：请换用系统浏览器或微信最新版，内容还在这页上");
     });
   }
 
-  watchLocation();
-  setUpNeeds();
-  setUpPhotos();
-  form.addEventListener("submit", submit);
+  // ---- leaving a half-filled form asks first ----
+
+  function guardLeaving() {
+    window.addEventListener("beforeunload", function (event) {
+      if (!dirty || submitted) return undefined;
+      saveDraft();
+      event.preventDefault();
+      event.returnValue = "";
+      return "";
+    });
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href]");
+      if (!link || !dirty || submitted || link.closest("[data-visit-form]")) return;
+      saveDraft();
+      if (!window.confirm("这次走访还没有提交。离开吗？已填的内容存为草稿，下次打开这户的走访可以接着填。")) {
+        event.preventDefault();
+      } else {
+        dirty = false;  // asked already: the browser need not ask again
+      }
+    }, true);
+  }
+
+  fillFromPack().then(function (known) {
+    if (!known) {
+      say("手机上的离线资料里没有这户：请有信号时打开，或先在“我的”里更新离线资料");
+      submitButton.disabled = true;
+      return;
+    }
+    form.elements.uuid.value = uuid4();
+    watchLocation();
+    setUpNeeds();
+    setUpPhotos();
+    guardLeaving();
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+    form.addEventListener("submit", submit);
+    offerDraft();
+  });
 })();
