@@ -278,9 +278,10 @@ def encode(pack: OfflinePackOut) -> tuple[bytes, str]:
     """
     data = pack.model_dump(mode="json")
     generated_at = data.pop("generated_at")
-    tag = hashlib.sha256(canonical_json(data)).hexdigest()[:ETAG_LENGTH]
-    data["generated_at"] = generated_at
-    return canonical_json(data), tag
+    content = canonical_json(data)
+    tag = hashlib.sha256(content).hexdigest()[:ETAG_LENGTH]
+    # the time goes in front of the hashed text, not through a second dump of the whole pack: the same JSON object
+    return b'{"generated_at":' + json.dumps(generated_at).encode() + b"," + content[1:], tag
 
 
 def matching_tag(sent: Iterable[str], tag: str) -> str | None:
