@@ -237,7 +237,10 @@ def test_an_unchanged_pack_answers_304_with_its_etag_and_no_body(as_user, world)
     assert again.headers["ETag"] == etag and again.headers["Cache-Control"] == "private, no-cache"
     weakened = client.get(PACK, headers={"If-None-Match": f"W/{etag}"})  # as a proxy may pass it on
     assert weakened.status_code == 304
-    assert client.get(PACK, headers={"If-None-Match": '"0123456789abcdef0123456789abcdef"'}).status_code == 200
+    for other in ('"0123456789abcdef0123456789abcdef"', '""', "not quoted", ",,", 'W/""'):
+        assert client.get(PACK, headers={"If-None-Match": other}).status_code == 200, other
+    assert client.get(PACK, headers={"If-None-Match": f'"a", {etag}'}).status_code == 304  # one of several
+    assert client.get(PACK, headers={"If-None-Match": "*"}).status_code == 304
 
 
 @pytest.mark.parametrize("encoding", ["br", "gzip"])

@@ -284,13 +284,15 @@ def encode(pack: OfflinePackOut) -> tuple[bytes, str]:
     return b'{"generated_at":' + json.dumps(generated_at).encode() + b"," + content[1:], tag
 
 
-def matching_tag(sent: Iterable[str], tag: str) -> str | None:
+def matching_tag(sent: Iterable[str | None], tag: str) -> str | None:
     """Return the entity tag of If-None-Match (unquoted, weak ones as plain) that names this pack, if any.
 
     Flask-Compress marks a strong tag with the encoding it served ("…:br", "…:gzip"); either form is this pack.
     "*" matches any pack.
     """
     for candidate in sent:
+        if not candidate:  # Werkzeug reads If-None-Match: "" as a tag that is None
+            continue
         if candidate == "*" or candidate.partition(":")[0] == tag:
             return tag if candidate == "*" else candidate
     return None
