@@ -1,4 +1,5 @@
-"""Roster import (花名册导入): upload a county roster, see what it would do, confirm, import."""
+"""Imports: a county roster (花名册导入: upload, see what it would do, confirm), and an assistant's outbox file
+(导入离线记录: a township officer lands the records a phone could not send)."""
 
 from pathlib import Path
 
@@ -6,15 +7,18 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask import session as cookie
 from flask_login import current_user, login_required
 
-from blueprints import actor
+from blueprints import actor, photo_folder
 from db import get_session
 from services.errors import Conflict, Invalid
+from services.offline import outbox_file
 from services.permissions import require
 from services.roster import importer as roster
+from services.roster.file import display_name
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 PENDING = "roster_upload"  # signed-cookie key: the stored upload this user may confirm
+OUTBOX_BODY_LIMIT = outbox_file.MAX_FILE_BYTES + 1024 * 1024  # the file and the multipart wrapping around it
 
 
 def _folder() -> Path:
@@ -72,4 +76,41 @@ def confirm():
         persons=persons,
         personal_data=True,
         back_url=url_for("imports.upload"),
+    )
+
+
+@bp.url_value_preprocessor
+def allow_outbox_files(endpoint, _values) -> None:
+    """Let an outbox upload be as large as its file may be (MAX_UPLOAD_MB is for photos and rosters).
+
+    A URL value preprocessor runs before every before_request function, so the form is not read before this.
+    """
+    if endpoint == "imports.outbox":
+        request.max_content_length = max(OUTBOX_BODY_LIMIT, current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+
+
+def _outbox_form(error: str | None = None, status: int = 200):
+    limits = {"megabytes": outbox_file.MAX_FILE_BYTES // (1024 * 1024), "items": outbox_file.MAX_ITEMS}
+    return render_template("imports/outbox_upload.html", error=error, back_url=url_for("main.me"), **limits), status
+
+
+@bp.route("/outbox", methods=["GET", "POST"])
+@login_required
+def outbox():
+    """Show the form; a posted outbox file is imported item by item as the assistant it names."""
+    require(current_user, "outbox.import")
+    if request.method == "GET":
+        return _outbox_form()
+    file = request.files.get("file")
+    if file is not None and not file.filename:  # a form sent with no file chosen has an empty part
+        file = None
+    session = get_session()
+    stream, name = (file.stream, display_name(file.filename)) if file else (None, "")
+    try:
+        result = outbox_file.import_outbox(session, actor(), stream, name, photo_folder())
+    except Invalid as error:
+        return _outbox_form(str(error), 400)
+    session.commit()
+    return render_template(
+        "imports/outbox_result.html", result=result, personal_data=True, back_url=url_for("imports.outbox")
     )

@@ -60,6 +60,9 @@ CAPABILITIES = {
     # visits
     "visits.own_round": Capability(("assistant",), "自己走访住户：扫码、首页待走访"),
     "visits.assistant_loads": Capability(("township",), "首页查看各协理员逾期未走访"),
+    # offline field work (issue 12)
+    "offline.pack": Capability(("assistant",), "下载本村离线资料（没有身份证号）"),
+    "outbox.import": Capability(("township",), "导入协理员导出的未上传记录"),
     "frequencies.set": Capability(CITY, "设置走访频次"),
     # temporary relief
     "relief.raise": Capability(("assistant", "township"), "提出临时救助申请"),

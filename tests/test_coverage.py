@@ -31,7 +31,8 @@ def visit(session, user, household, kind="survey", at=None):
         kind=kind,
         visited_at=at or datetime(2026, 2, 26, 3, 0, tzinfo=UTC),
     )
-    record_visit(session, Actor(user=user, ip="127.0.0.1"), payload)
+    # made online in the window: it arrived when it was made
+    record_visit(session, Actor(user=user, ip="127.0.0.1"), payload, received_at=payload.visited_at)
     session.commit()
 
 

@@ -20,9 +20,9 @@ NOW = datetime(2024, 6, 15, 4, 0, tzinfo=UTC)  # 12:00 on 15 June in China
 
 
 def visit(session, user, household, when=None, risk="normal"):
-    """Record a routine visit through the service, as the form would."""
+    """Record a routine visit through the service, as the form would have when it was made (it arrived then)."""
     payload = VisitIn(uuid=uuid4(), household_id=household.id, kind="routine", visited_at=when, risk=risk)
-    recorded, _created = record_visit(session, Actor(user), payload)
+    recorded, _created = record_visit(session, Actor(user), payload, received_at=when)
     session.commit()
     return recorded
 

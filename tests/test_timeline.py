@@ -20,9 +20,9 @@ HOME = (23.8870, 100.0890)
 
 
 def visit(session, user, household, **fields):
-    """Record a visit through the service, as the form would."""
+    """Record a visit through the service, as the form would have when it was made (it arrived then)."""
     payload = VisitIn(uuid=uuid4(), household_id=household.id, kind=fields.pop("kind", "routine"), **fields)
-    recorded, _created = record_visit(session, Actor(user), payload)
+    recorded, _created = record_visit(session, Actor(user), payload, received_at=payload.visited_at)
     session.commit()
     return recorded
 

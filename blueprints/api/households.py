@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from blueprints import page_number
 from blueprints.api.core import route
@@ -32,6 +33,7 @@ def me():
         area_code=current_user.area_code,
         area_name=area.name if area else current_user.area_code,
         scope_prefix=scope_prefix(current_user),
+        csrf_token=generate_csrf(),  # the outbox reads it before sending: a page opened offline may hold none
     ).model_dump(mode="json")
 
 

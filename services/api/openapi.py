@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from services.api.offline_schemas import OfflinePackOut
 from services.api.relief_schemas import DecisionIn, ReliefIn, ReliefOut, StaleOut
 from services.api.schemas import (
     CoverageOut,
@@ -28,6 +29,7 @@ PREFIX = "/api/v1"
 REF_TEMPLATE = "#/components/schemas/{model}"
 RULE_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+NO_BODY = (204, 304)
 
 ERRORS = {
     400: "请求有误：缺少 X-CSRFToken 请求头时 error 为 csrf；上传照片的字段不合格式时为 invalid"
@@ -54,6 +56,11 @@ class Query:
 
 
 @dataclass(frozen=True)
+class Header(Query):
+    """A request header the operation reads."""
+
+
+@dataclass(frozen=True)
 class Operation:
     """One API endpoint: its Flask rule (under PREFIX), what it takes and what it answers."""
 
@@ -66,6 +73,8 @@ class Operation:
     body: type[BaseModel] | None = None
     multipart: bool = False
     query: tuple[Query, ...] = ()
+    headers: tuple[Header, ...] = ()
+    response_headers: dict[str, str] = field(default_factory=dict)  # sent with every success: name → description
     public: bool = False
     error_bodies: dict[int, tuple[str, type[BaseModel]]] = field(default_factory=dict)  # errors with their own body
 
@@ -175,8 +184,22 @@ COVERAGE = Operation(
         Query("area", "12 位区划代码（默认为本人所在地区）"),
     ),
 )
+OFFLINE_PACK = Operation(
+    "offline_pack",
+    "GET",
+    "/offline-pack",
+    "协理员的离线资料：本村在册住户（没有身份证号、没有户卡令牌），资料不变时 304",
+    ok={
+        200: ("离线资料（生成时间不计入 ETag）", OfflinePackOut),
+        304: ("与 If-None-Match 相同：资料没有变化，没有内容", None),
+    },
+    errors=(401, 403),
+    headers=(Header("If-None-Match", "上次收到的 ETag（原样带回）"),),
+    response_headers={"ETag": "资料内容的标识，下次请求放在 If-None-Match", "Cache-Control": "private, no-cache"},
+)
 OPERATIONS = (
     ME,
+    OFFLINE_PACK,
     COVERAGE,
     HOUSEHOLDS,
     HOUSEHOLD,
@@ -243,6 +266,10 @@ def _operation(operation: Operation, refs: dict) -> dict:
         {"name": q.name, "in": "query", "required": False, "description": q.description, "schema": q.schema}
         for q in operation.query
     ]
+    parameters += [
+        {"name": h.name, "in": "header", "required": False, "description": h.description, "schema": h.schema}
+        for h in operation.headers
+    ]
     if operation.writes:
         parameters.append({"$ref": "#/components/parameters/CsrfToken"})
     if parameters:
@@ -250,7 +277,15 @@ def _operation(operation: Operation, refs: dict) -> dict:
     if operation.body is not None:
         result["requestBody"] = _request_body(operation, refs[(operation.body, "validation")])
     for status, (description, model) in sorted(operation.ok.items()):
-        result["responses"][str(status)] = _response(description, refs.get((model, "serialization")))
+        answer = {"description": description}
+        if status not in NO_BODY:
+            answer = _response(description, refs.get((model, "serialization")))
+        if operation.response_headers:
+            answer["headers"] = {
+                name: {"description": text, "required": True, "schema": {"type": "string"}}
+                for name, text in operation.response_headers.items()
+            }
+        result["responses"][str(status)] = answer
     for status in operation.errors:
         model = InvalidOut if status == 422 else ErrorOut
         description, model = operation.error_bodies.get(status, (ERRORS[status], model))

@@ -81,7 +81,10 @@ class VisitIn(Strict):
     household_id: RowId
     kind: Kind
     visited_at: AwareDatetime | None = Field(
-        default=None, description="走访时间（带时区）：不早于 2000-01-01，不晚于现在 10 分钟，否则 400 visit_refused"
+        default=None,
+        description="走访时间（带时区，离线时为手机上的时间）：不早于 30 天前，不晚于现在 10 分钟，"
+        "否则 400 visit_refused；这户之后退出在册时照样登记，并给乡镇提一条复核诉求，"
+        "退出之后的走访则 400 visit_refused",
     )
     checklist: dict[ChecklistKey, CheckItem] = Field(default_factory=dict)
     self_checks: dict[SelfCheckKey, bool] = Field(default_factory=dict)
@@ -165,6 +168,9 @@ class MeOut(BaseModel):
     area_code: str
     area_name: str
     scope_prefix: str = Field(description="可见范围：区划代码以此开头的住户（管理员为空，即全部）")
+    csrf_token: str = Field(
+        description="本次会话的 CSRF 令牌：写操作放在 X-CSRFToken 请求头（离线打开的页面可能没有或已过期）"
+    )
 
 
 class HouseholdItemOut(BaseModel):

@@ -13,10 +13,10 @@ from models import CardScan, Household, Need, Photo, User, Visit, utcnow
 from services import audit
 from services.api.schemas import VisitIn, fingerprint
 from services.audit import Actor
-from services.clock import CHINA
+from services.clock import CHINA, aware
 from services.errors import Conflict, Invalid, NotFound
 from services.names import user_names
-from services.registry.households import check_active, get_household_for
+from services.registry.households import get_household_for, is_active
 from services.scope import is_in_scope, where_in_scope
 from services.visits.rules import CHANGES
 
@@ -24,26 +24,38 @@ SCAN_COUNTS_FOR = timedelta(hours=3)  # a scan this recent is evidence the visit
 FAR_FROM_HOME_M = 1000
 CLOCK_SLACK = timedelta(minutes=10)  # a phone's clock may run a little fast
 EARLIEST_VISIT = datetime(2000, 1, 1, tzinfo=CHINA)  # before Doudi, before the assistants: a wrong clock
+# a visit kept on a phone longer than this is refused: its facts can no longer be checked (issue 12)
+OLDEST_ARRIVAL = timedelta(days=30)
+GONE_FROM_SCOPE = "没有找到这户，或这户已不在您的辖区（可能已迁出），请联系乡镇经办员"
+EXITED_SINCE = "走访时这户还在册（离线记录），之后已退出在册，请乡镇核实"
 
 
-def record_visit(session: Session, actor: Actor, payload: VisitIn) -> tuple[Visit, bool]:
-    """Store a visit once; return (visit, created). A replay answers the stored visit; a clash raises."""
+def record_visit(
+    session: Session, actor: Actor, payload: VisitIn, *, received_at: datetime | None = None
+) -> tuple[Visit, bool]:
+    """Store a visit once; return (visit, created). A replay answers the stored visit; a clash raises.
+
+    `received_at` is when the visit reached the server (now, unless history is written after the fact, as the
+    demo and tests do): the visit time is checked against it, and it is stored as the visit's created_at.
+    """
     digest = fingerprint(payload)
     existing = _by_uuid(session, str(payload.uuid))
     if existing is not None:
         return _replay(session, actor.user, existing, digest), False
-    household = get_household_for(session, actor.user, payload.household_id)
     try:
-        check_active(household, "登记走访")
-    except Invalid as problem:
-        raise Invalid(str(problem), code="visit_refused") from None
-    visit = _new_visit(session, actor, household, payload, digest)
+        household = get_household_for(session, actor.user, payload.household_id)
+    except NotFound:
+        raise NotFound(GONE_FROM_SCOPE) from None
+    received_at = received_at or utcnow()
+    visited_at = _checked_time(payload.visited_at or received_at, received_at)
+    exited_since = _check_on_register(household, visited_at)
+    visit = _new_visit(session, actor, household, payload, digest, visited_at, received_at)
     try:
         with session.begin_nested():  # undoes only this insert
             session.add(visit)
     except IntegrityError:  # the same UUID arrived twice at once (double tap on two connections)
         return _replay(session, actor.user, _by_uuid(session, str(payload.uuid)), digest), False
-    _raise_needs(session, actor, household, visit, payload)
+    _raise_needs(session, actor, household, visit, payload, exited_since)
     _update_household(session, household, visit)
     audit.record(session, actor, "visit.created", visit, household_id=household.id, risk=visit.risk)
     return visit, True
@@ -62,13 +74,35 @@ def _replay(session: Session, user: User, visit: Visit, digest: str) -> Visit:
     return visit
 
 
-def _new_visit(session: Session, actor: Actor, household: Household, payload: VisitIn, digest: str) -> Visit:
-    now = utcnow()
-    visited_at = payload.visited_at or now
-    if visited_at > now + CLOCK_SLACK:
+def _checked_time(visited_at: datetime, received_at: datetime) -> datetime:
+    """Refuse a visit time the phone's clock got wrong, or a visit kept offline too long to be checked now."""
+    if visited_at > received_at + CLOCK_SLACK:
         raise Invalid("走访时间不能晚于现在，请检查手机时间", code="visit_refused")
     if visited_at < EARLIEST_VISIT:
         raise Invalid("走访时间不能早于 2000 年 1 月 1 日，请检查手机时间", code="visit_refused")
+    if visited_at < received_at - OLDEST_ARRIVAL:
+        raise Invalid("走访时间早于 30 天前，请核对手机时间后联系乡镇经办员", code="visit_refused")
+    return visited_at
+
+
+def _check_on_register(household: Household, visited_at: datetime) -> bool:
+    """Refuse a visit to an exited household, unless it was made before the exit; tell whether it was."""
+    if is_active(household):
+        return False
+    if household.exited_at is not None and visited_at < aware(household.exited_at):
+        return True  # recorded offline while the household was still on the register: it lands, flagged
+    raise Invalid("这户已退出在册，不能再登记走访", code="visit_refused")
+
+
+def _new_visit(
+    session: Session,
+    actor: Actor,
+    household: Household,
+    payload: VisitIn,
+    digest: str,
+    visited_at: datetime,
+    received_at: datetime,
+) -> Visit:
     location = payload.location
     return Visit(
         uuid=str(payload.uuid),
@@ -78,6 +112,7 @@ def _new_visit(session: Session, actor: Actor, household: Household, payload: Vi
         visitor_id=actor.user.id,
         kind=payload.kind,
         visited_at=visited_at,
+        created_at=received_at,
         lat=location.lat if location else None,
         lon=location.lon if location else None,
         accuracy_m=location.accuracy if location else None,
@@ -100,10 +135,14 @@ def _recent_scan(session: Session, user: User, household: Household, scan_id: in
     return scan.id if abs(at - scan.at) <= SCAN_COUNTS_FOR else None
 
 
-def _raise_needs(session: Session, actor: Actor, household: Household, visit: Visit, payload: VisitIn) -> None:
-    """Add the needs typed in the visit, and a 复核 need for each change since the last visit."""
+def _raise_needs(
+    session: Session, actor: Actor, household: Household, visit: Visit, payload: VisitIn, exited_since: bool
+) -> None:
+    """Add the needs typed in the visit, a 复核 need for each change since the last visit, and one for an exit since."""
     needs = [(need.type, need.description.strip()) for need in payload.needs]
     needs += [("review", f"走访发现：{CHANGES[change]}，请复核保障资格") for change in payload.changes]
+    if exited_since:
+        needs.append(("review", EXITED_SINCE))
     for need_type, description in needs:
         session.add(
             Need(
