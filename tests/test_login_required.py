@@ -102,7 +102,14 @@ def test_the_public_list_names_only_real_endpoints(app):
 
 def test_the_public_endpoints_answer_an_anonymous_browser(client, world, session):
     token = session.exec(select(Card.token).where(Card.household_id == world.household_a.id)).one()
-    for path in ("/static/css/app.css", "/login", "/healthz", "/manifest.webmanifest", "/api/v1/openapi.json", "/sw.js"):
+    for path in (
+        "/static/css/app.css",
+        "/login",
+        "/healthz",
+        "/manifest.webmanifest",
+        "/api/v1/openapi.json",
+        "/sw.js",
+    ):
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         response.close()

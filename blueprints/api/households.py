@@ -26,6 +26,7 @@ def me():
     """Tell the client who is signed in and what they may see."""
     area = areas.get_area(get_session(), current_user.area_code)
     return MeOut(
+        id=current_user.id,
         username=current_user.username,
         display_name=current_user.display_name,
         role=current_user.role,

@@ -161,6 +161,7 @@ class PhotoIn(Strict):
 class MeOut(BaseModel):
     """The signed-in user."""
 
+    id: int = Field(description="账号编号：手机上的离线资料和待上传记录按账号分开存放")
     username: str
     display_name: str
     role: str

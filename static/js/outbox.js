@@ -214,7 +214,7 @@
   }
 
   function sync() {
-    if (!store.available()) return Promise.resolve();
+    if (!store.available() || !navigator.onLine) return Promise.resolve();  // "online" starts it again
     if (running) return running;
     running = loop().catch(function () { /* a broken store or page: the next trigger tries again */ }).then(function () {
       running = null;

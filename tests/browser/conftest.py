@@ -122,9 +122,15 @@ def page_errors():
 
 
 @pytest.fixture
-def page(browser, page_errors):
+def context_options() -> dict:
+    """Return extra options for the phone's browser context (a test module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def page(browser, page_errors, context_options):
     """Open a fresh 360×640 phone page (zh-CN, touch) whose errors are collected."""
-    context = browser.new_context(**PHONE)
+    context = browser.new_context(**PHONE, **context_options)
     context.set_default_timeout(5000)
     context.expose_function("__reportCsp", lambda message: page_errors.add("CSP violation: " + message))
     context.add_init_script(WATCH_CSP)
