@@ -8,6 +8,7 @@ URL to run the same tests there.
 
 import os
 import shutil
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import event, make_url, text
 from sqlmodel import Session, create_engine, select
+from werkzeug.serving import make_server
 
 import db
 from app import create_app
@@ -143,6 +145,21 @@ def app(make_app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def live_server(make_app):
+    """Serve the app with real CSRF checks on 127.0.0.1 and a free port; yield its base URL."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -218,10 +218,11 @@ def test_pages_keep_their_html_error_pages(as_user):
 # ---- reading -------------------------------------------------------------------------------------
 
 
-def test_me_tells_who_is_signed_in_and_their_scope(as_user, document):
+def test_me_tells_who_is_signed_in_and_their_scope(as_user, document, world):
     body = as_user("assistant_a").get("/api/v1/me").get_json()
     assert len(body["csrf_token"]) > 20  # the outbox sends it back as X-CSRFToken (tests/test_offline_pack.py)
     assert {key: value for key, value in body.items() if key != "csrf_token"} == {
+        "id": world.assistant_a.id,  # the outbox checks it is still the account whose records it holds
         "username": "assistant-a",
         "display_name": "李协理",
         "role": "assistant",

@@ -86,7 +86,7 @@ def campaign(session, world):
 
 def visit(session, user, household, kind="survey"):
     payload = VisitIn(uuid=uuid.uuid4(), household_id=household.id, kind=kind, visited_at=IN_WINDOW)
-    record_visit(session, Actor(user=user, ip="127.0.0.1"), payload)
+    record_visit(session, Actor(user=user, ip="127.0.0.1"), payload, received_at=IN_WINDOW)  # history, written now
     session.commit()
 
 

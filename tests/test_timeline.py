@@ -125,7 +125,7 @@ def test_evidence_line_shows_scan_gps_accuracy_and_photo_count(as_user, world, s
     )
     visit(session, world.assistant_a, world.household_a, visited_at=datetime.now(UTC) - timedelta(days=30))
     body = page(as_user("assistant_a"), world.household_a)
-    entries = body.split('<article class="visit-entry">')[1:]
+    entries = body.split('<article class="visit-entry"')[1:]
     assert "扫码到户" in entries[0] and "有定位 ±12 米" in entries[0] and "0 张照片" in entries[0]
     assert "扫码到户" not in entries[1] and "无定位" in entries[1]
 
@@ -154,7 +154,7 @@ def test_a_visit_far_from_the_usual_place_is_flagged(as_user, world, session):
         location=Location(lat=HOME[0] + 0.045, lon=HOME[1], accuracy=10),
     )  # about 5 km north
     body = page(as_user("assistant_a"), world.household_a)
-    entries = body.split('<article class="visit-entry">')[1:]
+    entries = body.split('<article class="visit-entry"')[1:]
     assert "离户超过 1 公里" in entries[0]
     assert re.search(r"距常在位置 5\.\d 公里", entries[0])
     assert "离户超过 1 公里" not in entries[1] and re.search(r"距常在位置 \d+ 米", entries[1])

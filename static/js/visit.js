@@ -363,6 +363,32 @@
 
   // ---- 提交: into the outbox first, then the network ----
 
+  // Pages open with no signal only where a service worker answers for them.
+  function canOpenOffline() {
+    return Boolean(navigator.serviceWorker && navigator.serviceWorker.controller);
+  }
+
+  function keptOnThisPage(item) {
+    form.querySelectorAll("input, select, textarea, button").forEach(function (el) { el.disabled = true; });
+    submitButton.textContent = "已存入手机";
+    if (item && item.state === "attention") {
+      say("没有上传：" + (item.message || "服务器没有接受") + "。这条记录留在手机上，请到“待上传的记录”里处理。");
+    } else {
+      say("已存入手机，待上传：有信号时自动上传，不用再填。有信号后再打开别的页面。", "success");
+    }
+    var links = document.createElement("p");
+    links.className = "kept-links";
+    [["/households/" + householdId, "回到这户"], ["/outbox", "待上传的记录"]].forEach(function (pair) {
+      var a = document.createElement("a");
+      a.href = pair[0];
+      a.textContent = pair[1];
+      a.className = "weui-btn weui-btn_default weui-btn_mini";
+      links.appendChild(a);
+    });
+    message.appendChild(links);
+    message.scrollIntoView({ block: "center" });
+  }
+
   function householdPage(uuid) {
     return "/households/" + householdId + "?saved=" + encodeURIComponent(uuid);
   }
@@ -401,7 +427,13 @@
         submitButton.textContent = "已存入手机，正在上传…";
         return Promise.race([outbox.sync(), new Promise(function (resolve) { setTimeout(resolve, SEND_WAIT_MS); })]);
       }).then(function () {
-        window.location.replace(householdPage(built.payload.uuid));  // Back must not land on a sent form
+        var uuid = built.payload.uuid;
+        if (outbox.wasSent(uuid) || canOpenOffline()) {
+          window.location.replace(householdPage(uuid));  // Back must not land on a sent form
+          return null;
+        }
+        // No service worker: with no signal the next page would be the browser's error page. Stay and say why.
+        return store.get("outbox", uuid).then(keptOnThisPage, function () { keptOnThisPage(null); });
       });
     }).catch(function (error) {
       submitted = false;

@@ -8,12 +8,11 @@ page, a form answered with 400) says so with `page_errors.expect("...")`.
 import os
 import re
 import shutil
-import threading
 from dataclasses import dataclass, field
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser.visit_helpers import make_small_photo
 from tests.conftest import PASSWORD
 
 CHROMIUM = shutil.which("chromium")
@@ -85,21 +84,6 @@ def pytest_runtest_call(item):
     return result
 
 
-@pytest.fixture
-def live_server(make_app):
-    """Serve the app with real CSRF checks on 127.0.0.1 and a free port; yield its base URL."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 @pytest.fixture(scope="session")
 def browser():
     """Start one headless Chromium for the whole run."""
@@ -122,6 +106,18 @@ def page_errors():
 
 
 @pytest.fixture
+def app_photos(live_server, tmp_path):
+    """Return where the live server stores photos (make_app puts them in the test's tmp_path)."""
+    return tmp_path / "photos"
+
+
+@pytest.fixture
+def small_photo(tmp_path):
+    """Return an 800×600 JPEG to hand to a photo input."""
+    return make_small_photo(tmp_path)
+
+
+@pytest.fixture
 def context_options() -> dict:
     """Return extra options for the phone's browser context (a test module may override this fixture)."""
     return {}
@@ -134,22 +130,28 @@ def page(browser, page_errors, context_options):
     context.set_default_timeout(5000)
     context.expose_function("__reportCsp", lambda message: page_errors.add("CSP violation: " + message))
     context.add_init_script(WATCH_CSP)
-    tab = context.new_page()
-    tab.on("console", lambda msg: msg.type == "error" and page_errors.add(f"console: {msg.text} ({msg.location})"))
-    tab.on("pageerror", lambda error: page_errors.add(f"page error: {error}"))
+    tab = watched(context.new_page(), page_errors)
     yield tab
     context.close()
+
+
+def watched(tab, page_errors):
+    """Collect a tab's console errors and uncaught exceptions into page_errors; return the tab."""
+    tab.on("console", lambda msg: msg.type == "error" and page_errors.add(f"console: {msg.text} ({msg.location})"))
+    tab.on("pageerror", lambda error: page_errors.add(f"page error: {error}"))
+    return tab
 
 
 @pytest.fixture
 def sign_in(page, live_server):
     """Return a function that logs a user in through the real login form and lands on 首页."""
 
-    def sign_in_as(user) -> None:
-        page.goto(live_server + "/login")
-        page.get_by_placeholder("请输入用户名").fill(user.username)
-        page.get_by_placeholder("请输入密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").tap()
-        page.wait_for_url(live_server + "/")
+    def sign_in_as(user, tab=None, base: str | None = None) -> None:
+        tab, base = tab or page, base or live_server  # another tab, or the server seen through a proxy
+        tab.goto(base + "/login")
+        tab.get_by_placeholder("请输入用户名").fill(user.username)
+        tab.get_by_placeholder("请输入密码").fill(PASSWORD)
+        tab.get_by_role("button", name="登录").tap()
+        tab.wait_for_url(base + "/")
 
     return sign_in_as
