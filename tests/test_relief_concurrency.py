@@ -13,7 +13,6 @@ from http.cookiejar import CookieJar
 import pytest
 from sqlalchemy import update
 from sqlmodel import func, select
-from werkzeug.serving import make_server
 
 from models import ReliefApplication, ReliefEvent, TownshipFund
 from tests.conftest import PASSWORD, TOWNSHIP, add_user
@@ -21,21 +20,6 @@ from tests.test_relief_rules import balance_yuan, give_fund, relief_payload
 
 ROUNDS = 10
 TOKEN = re.compile(r'name="csrf[-_]token" (?:content|value)="([^"]+)"')
-
-
-@pytest.fixture
-def server(make_app):
-    """Serve the app with real CSRF checks on 127.0.0.1, many requests at once; yield its base URL."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    running = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=running.serve_forever, name="relief-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{running.server_port}"
-    finally:
-        running.shutdown()
-        running.server_close()
-        thread.join(timeout=5)
 
 
 class Browser:
@@ -88,11 +72,11 @@ def approve(browser: Browser, application: dict):
 
 
 @pytest.fixture
-def officers(server, world, session, password_hash):
+def officers(live_server, world, session, password_hash):
     """Two township officers of 博尚镇 signed in on their own phones, and assistant A who raises applications."""
     add_user(session, password_hash, "township-2", "township", TOWNSHIP, display_name="周经办")
     session.commit()
-    return Browser(server, "township"), Browser(server, "township-2"), Browser(server, "assistant-a")
+    return Browser(live_server, "township"), Browser(live_server, "township-2"), Browser(live_server, "assistant-a")
 
 
 def raise_application(assistant: Browser, world, amount: str = "600") -> dict:
