@@ -18,7 +18,7 @@ CLI = Actor(user=None, ip="cli")
 def register_commands(app) -> None:
     """Attach the commands to the app's CLI."""
     commands = (init_db, import_areas_command, create_user_command, seed_demo_command, import_households_command)
-    for command in (*commands, cleanup_files_command):
+    for command in (*commands, import_payouts_command, cleanup_files_command):
         if not getattr(command.callback, "__wrapped_in_app_context__", False):
             command.callback = with_appcontext(command.callback)
             command.callback.__wrapped_in_app_context__ = True
@@ -161,6 +161,43 @@ def import_households_command(path, as_json, county_code, dry_run):
             session.commit()
     result = roster.summary(preview, *created, dry_run=dry_run)
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else roster.describe(result))
+
+
+@click.command("import-payouts")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--area", "county_code", required=True, help="the county's 12-digit code")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object: counts, problems, errors")
+def import_payouts_command(path, county_code, as_json):
+    """Import a bank result file (一卡通 .xlsx or .csv) for a county and reconcile it with the registry."""
+    import json
+    from pathlib import Path
+
+    from services.payouts import reconcile  # imported here: only this command needs it
+    from services.scope import area_level
+
+    migrate_and_load_areas()
+    file = Path(path)
+    with cli_session() as session:
+        area = areas.get_area(session, county_code) if areas.is_area_code(county_code) else None
+        if area is None or area_level(county_code) != 2:
+            raise click.ClickException(f"{county_code} 不是县（区）的区划代码")
+        try:
+            outcome = reconcile.import_file(session, CLI, county_code, file, file.name)
+        except Invalid as error:
+            if as_json:
+                click.echo(json.dumps({"errors": [{"row": None, "reason": error.message}]}, ensure_ascii=False))
+            raise click.ClickException(error.message) from None
+        if outcome.errors:  # nothing was written: say which rows, and stop with a failure
+            if as_json:
+                click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
+            first = outcome.errors[0]["reason"]
+            raise click.ClickException(f"结果文件有 {len(outcome.errors)} 行读不了，没有导入（{first}）")
+        session.commit()
+    if as_json:
+        click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
+    else:
+        counts = "，".join(f"{reconcile.KIND_LABELS[k]} {len(v)}" for k, v in outcome.problems.items())
+        click.echo(f"读了 {outcome.rows} 行，已发放 {outcome.paid} 笔，新记入 {outcome.created} 笔；{counts}")
 
 
 @click.command("cleanup-files")
