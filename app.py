@@ -80,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         main,
         needs,
         offline,
+        payouts,
         photos,
         relief,
         relief_overview,
@@ -91,7 +92,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     modules = (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs)
-    for module in (*modules, offline, relief, relief_overview, coverage, reports):
+    for module in (*modules, offline, relief, relief_overview, coverage, reports, payouts):
         app.register_blueprint(module.bp)
 
     from commands import register_commands

@@ -81,6 +81,12 @@ CAPABILITIES = {
     "work_report.read": Capability(("county", "city", "admin"), "查看县（区）工作报告"),
     "work_report.write": Capability(("county",), "撰写和报送本县（区）工作报告"),
     "work_report.return": Capability(CITY, "退回县（区）工作报告"),
+    # subsidy payouts (issue 13)
+    "payouts.view": Capability(OFFICERS, "查看补贴发放：到没到、失败、漏发和整改"),
+    "payouts.import": Capability(("county",), "导入一卡通发放结果文件"),
+    "payouts.rolls": Capability(("county",), "导出应发名册"),
+    "payouts.standards": Capability(CITY, "设置补贴项目、标准和价格临时补贴"),
+    "corrections.close": Capability(("township", "county"), "办结整改事项（补发、追回、更正账户、核实无误）"),
 }
 
 

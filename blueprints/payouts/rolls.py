@@ -1,0 +1,1 @@
+"""rolls (being built)."""
