@@ -25,6 +25,7 @@ from models import Card, Household, Need, Person, PersonCategory, ReliefApplicat
 from services.accounts import sessions
 from services.accounts.users import hash_password
 from services.cards.cards import new_token
+from services.payouts import programs
 from services.registry import areas
 
 PASSWORD = "correct-horse-42"
@@ -96,6 +97,7 @@ def _fresh_postgres(url: str) -> None:
         connection.execute(text("ALTER TABLE auditevent ENABLE TRIGGER auditevent_no_truncate"))
     with Session(engine) as session:
         areas.load_lincang(session)
+        programs.ensure_programs(session)  # migration 0009 seeded them; the TRUNCATE took them away
         session.commit()
     engine.dispose()
 

@@ -28,6 +28,25 @@ _NAMES = [
 ]
 _CHINESE_QUARTERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+# What migration 0009 seeds (it keeps its own frozen copy): the programs, and placeholder standards the city replaces.
+DEFAULT_PROGRAMS = [
+    ("dibao", "城乡低保", "monthly", "household"),
+    ("tekun", "特困供养", "monthly", "person"),
+    ("orphan", "孤儿基本生活费", "monthly", "child"),
+    ("de_facto_orphan", "事实无人抚养儿童基本生活补贴", "monthly", "child"),
+    ("disability_living", "困难残疾人生活补贴", "monthly", "grade"),
+    ("disability_care", "重度残疾人护理补贴", "monthly", "grade"),
+    ("elderly", "高龄补贴", "yearly", "age_band"),
+    ("price_subsidy", "价格临时补贴", "monthly", "price"),
+]
+DEFAULT_STANDARDS = [
+    ("disability_living", "", 8000),
+    ("disability_care", "1", 10000),
+    ("disability_care", "2", 8000),
+    ("elderly", "80", 30000),
+    ("elderly", "90", 60000),
+    ("elderly", "100", 120000),
+]
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,19 @@ def _checked(period: Period, raw: str) -> Period:
 def period_from_code(code: str) -> Period:
     """Return the Period a stored code (2026-03, 2026-Q1, 2026) stands for."""
     return parse_period(code)
+
+
+def ensure_programs(session: Session) -> int:
+    """Add the default programs and standards that are missing (a database emptied table by table); return how many."""
+    have = set(session.exec(select(Program.code)))
+    added = [Program(code=c, name=n, cadence=k, basis=b) for c, n, k, b in DEFAULT_PROGRAMS if c not in have]
+    session.add_all(added)
+    session.flush()
+    bands = set(session.exec(select(ProgramStandard.program_code, ProgramStandard.band)))
+    session.add_all(
+        ProgramStandard(program_code=c, band=b, amount_fen=f) for c, b, f in DEFAULT_STANDARDS if (c, b) not in bands
+    )
+    return len(added)
 
 
 def all_programs(session: Session) -> dict[str, Program]:
