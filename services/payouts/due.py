@@ -6,7 +6,8 @@
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlmodel import Session, select
 
@@ -30,10 +31,32 @@ class Due:
     amount_fen: int | None  # the standard where the city set one, or the roll's amount; None when not known
 
 
+class HouseholdFacts(NamedTuple):
+    """What due.py reads of a household (plain rows, not ORM objects: a county has 100,000 of them)."""
+
+    id: int
+    area_code: str
+    status: str
+    exited_at: datetime | None
+
+
+class PersonFacts(NamedTuple):
+    """What due.py reads of a person."""
+
+    id: int
+    household_id: int
+    name: str
+    id_number: str | None
+    is_head: bool
+    birth_date: date | None
+    disability_grade: int | None
+    monthly_allowance_fen: int | None
+
+
 @dataclass
 class _Member:
-    person: Person
-    household: Household
+    person: PersonFacts
+    household: HouseholdFacts
     categories: set
 
 
@@ -44,7 +67,7 @@ def age_on(birth: date | None, day: date) -> int | None:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def on_roll(household: Household, period: Period) -> bool:
+def on_roll(household: HouseholdFacts, period: Period) -> bool:
     """Tell whether a household was on the register for the period (it left after the period ended)."""
     if household.status == "active":
         return True
@@ -53,24 +76,30 @@ def on_roll(household: Household, period: Period) -> bool:
 
 def members(session: Session, county_code: str) -> list[_Member]:
     """Return every person of the county's households with their categories (three set-based queries)."""
-    households = {h.id: h for h in session.exec(select(Household).where(where_under(county_code, Household.area_code)))}
+    in_county = where_under(county_code, Household.area_code)
+    households = {
+        row[0]: HouseholdFacts(*row)
+        for row in session.exec(
+            select(Household.id, Household.area_code, Household.status, Household.exited_at).where(in_county)
+        )
+    }
     if not households:
         return []
     persons = session.exec(
-        select(Person)
+        select(*(getattr(Person, name) for name in PersonFacts._fields))
         .join(Household, Person.household_id == Household.id)
-        .where(where_under(county_code, Household.area_code))
+        .where(in_county)
     ).all()
     categories: dict[int, set] = {}
     rows = session.exec(
         select(PersonCategory.person_id, PersonCategory.category)
         .join(Person, Person.id == PersonCategory.person_id)
         .join(Household, Person.household_id == Household.id)
-        .where(where_under(county_code, Household.area_code))
+        .where(in_county)
     )
     for person_id, category in rows:
         categories.setdefault(person_id, set()).add(category)
-    return [_Member(p, households[p.household_id], categories.get(p.id, set())) for p in persons]
+    return [_Member(PersonFacts(*p), households[p[1]], categories.get(p[0], set())) for p in persons]
 
 
 def price_period_for(session: Session, period: Period) -> PriceSubsidyPeriod | None:

@@ -11,11 +11,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, func, select
 
-from models import Correction, Household, Payment, PayoutImport, Person
+from models import Correction, Household, Payment, PayoutImport, utcnow
 from services import audit
 from services.clock import today_in_china
 from services.errors import Invalid
@@ -23,7 +25,6 @@ from services.money import yuan
 from services.payouts import due as dues
 from services.payouts import result_file
 from services.payouts.programs import all_programs, period_from_code
-from services.scope import where_under
 
 PROBLEM_KINDS = ("failed", "missing", "not_in_registry", "duplicates", "after_exit", "wrong_amount")
 KIND_LABELS = {
@@ -72,7 +73,12 @@ def import_file(
     earlier = session.exec(
         select(PayoutImport).where(PayoutImport.area_code == county_code, PayoutImport.sha256 == digest)
     ).first()
-    people = _people(session, county_code, {r.id.number for r in rows})
+    everyone = dues.members(session, county_code)  # once, for matching the rows and for every program's due list
+    people = {
+        m.person.id_number: _Holder(m.person.id, m.household.id, m.household.area_code)
+        for m in everyone
+        if m.person.id_number
+    }  # the county's registry only: a number from elsewhere counts as not in the registry
     batch = None
     with session.begin_nested():  # undoes only this import if a later step fails
         if earlier is None:
@@ -91,7 +97,6 @@ def import_file(
         outcome.created = _store(session, rows, people, county_code, outcome.import_id)
         outcome.paid = sum(1 for r in rows if r.status == "paid")
         outcome.periods = sorted({(r.program, r.period.code) for r in rows})
-        everyone = dues.members(session, county_code)  # once for every program and period of the file
         for program, period in outcome.periods:
             _reconcile(session, county_code, program, period, outcome, everyone)
         created_items = _open_corrections(session, county_code, outcome)
@@ -120,27 +125,28 @@ def _file_digest(path: Path) -> str:
     return sha.hexdigest()
 
 
+class PaymentFacts(NamedTuple):
+    """What reconciling reads of a stored payment (plain rows: a county's month may be 100,000 of them)."""
+
+    id: int
+    row_no: int
+    program_code: str
+    period: str
+    area_code: str
+    person_id: int | None
+    household_id: int | None
+    name: str
+    due_fen: int
+    paid_fen: int
+    status: str
+    failure_reason: str | None
+
+
 @dataclass
 class _Holder:
     person_id: int
     household_id: int
     area_code: str
-
-
-def _people(session: Session, county_code: str, numbers: set[str]) -> dict[str, _Holder]:
-    """Return the registry's persons of this county among the file's ID numbers (others are not in the registry)."""
-    found: dict[str, _Holder] = {}
-    ordered = sorted(numbers)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
-        rows = session.exec(
-            select(Person.id_number, Person.id, Household.id, Household.area_code)
-            .join(Household, Person.household_id == Household.id)
-            .where(Person.id_number.in_(chunk), where_under(county_code, Household.area_code))
-        )
-        for number, person_id, household_id, area_code in rows:
-            found[number] = _Holder(person_id, household_id, area_code)
-    return found
 
 
 def _fingerprint(row: result_file.PaymentRow, occurrence: int) -> str:
@@ -168,14 +174,9 @@ def _store(session: Session, rows, people, county_code: str, import_id: int) -> 
         same = (row.program, row.period.code, row.id.number, row.due_fen, row.paid_fen, row.status, row.account_last4)
         prints.append(_fingerprint(row, seen[same]))  # the same row twice in one file is paid twice: both kept
         seen[same] += 1
-    stored = set()
-    for start in range(0, len(prints), CHUNK):
-        chunk = prints[start : start + CHUNK]
-        stored.update(session.exec(select(Payment.fingerprint).where(Payment.fingerprint.in_(chunk))))
     new = []
+    now = utcnow()
     for row, fingerprint in zip(rows, prints, strict=True):
-        if fingerprint in stored:
-            continue
         holder = people.get(row.id.number)
         new.append(
             {
@@ -195,12 +196,30 @@ def _store(session: Session, rows, people, county_code: str, import_id: int) -> 
                 "paid_fen": row.paid_fen,
                 "status": row.status,
                 "failure_reason": row.reason,
+                "created_at": now,
             }
         )
-        stored.add(fingerprint)
-    for start in range(0, len(new), 5000):
-        session.execute(insert(Payment), new[start : start + 5000])
-    return len(new)
+    return _insert_new(session, Payment.__table__, new, "fingerprint")
+
+
+def _insert_new(session: Session, table, rows: list[dict], unique: str) -> int:
+    """Insert the rows whose `unique` column is not stored yet; return how many went in.
+
+    ON CONFLICT DO NOTHING rather than looking the keys up first: it is one statement per 5,000 rows, it needs no
+    statistics on a table that just grew by 100,000 rows (PostgreSQL's planner then scans it for every lookup),
+    and two officers confirming the same file at the same moment both succeed, the second adding nothing.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=[unique])
+    before = _count(session, table)
+    for start in range(0, len(rows), 5000):
+        session.execute(statement, rows[start : start + 5000])
+    return _count(session, table) - before  # psycopg's executemany reports no row count
+
+
+def _count(session: Session, table) -> int:
+    return session.exec(select(func.count()).select_from(table)).one()
 
 
 def _key(program: str, payment) -> str | None:
@@ -211,11 +230,14 @@ def _key(program: str, payment) -> str | None:
 
 def _reconcile(session: Session, county_code: str, program: str, period: str, outcome: Outcome, everyone) -> None:
     """Hold the county's payments of one program and period against who is due; add each problem to outcome."""
-    payments = session.exec(
-        select(Payment)
-        .where(Payment.program_code == program, Payment.period == period, Payment.county_code == county_code)
-        .order_by(Payment.id)
-    ).all()
+    payments = [
+        PaymentFacts(*p)
+        for p in session.exec(
+            select(*(getattr(Payment, name) for name in PaymentFacts._fields))
+            .where(Payment.program_code == program, Payment.period == period, Payment.county_code == county_code)
+            .order_by(Payment.id)
+        )
+    ]
     when = period_from_code(period)
     due = dues.due_for(session, program, when, county_code, everyone)
     exits = _exits(session, {p.household_id for p in payments if p.household_id})
@@ -303,7 +325,7 @@ def _month_end(day: date) -> date:
 def _open_corrections(session: Session, county_code: str, outcome: Outcome) -> int:
     """Make a 整改 item of every problem not already one; return how many are new."""
     programs = all_programs(session)
-    today = today_in_china()
+    today, now = today_in_china(), utcnow()
     wanted = {}
     for kind, entries in outcome.problems.items():
         stored_kind = "duplicate" if kind == "duplicates" else kind
@@ -333,10 +355,10 @@ def _open_corrections(session: Session, county_code: str, outcome: Outcome) -> i
                 "reason": entry["reason"][:300],
                 "deadline": today + timedelta(days=days),
                 "status": "open",
+                "created_at": now,
             }
         )
-    for start in range(0, len(new), 5000):
-        session.execute(insert(Correction), new[start : start + 5000])
+    _insert_new(session, Correction.__table__, new, "key")
     for entries in outcome.problems.values():
         for entry in entries:
             for private in [k for k in entry if k.startswith("_")]:

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from stdnum.cn import ric
-from stdnum.exceptions import InvalidComponent
 
 from services.errors import Invalid
 
@@ -53,10 +52,11 @@ def parse(raw) -> IdNumber:
         raise IdNumberError("format", "身份证号格式不对：前 17 位应为数字，最后一位为数字或 X")
     if ric.calc_check_digit(number) != number[17]:
         raise IdNumberError("checksum", "身份证号校验位不对，请核对每一位数字")
-    # Not ric.validate(): its list of birth places lacks codes made after 2000 (临翔区 530902).
+    # Not ric.validate(): its list of birth places lacks codes made after 2000 (临翔区 530902). Nor
+    # ric.get_birth_date(): it cleans the number again, a third of the time of a 100,000-row payout file.
     try:
-        birth_date = ric.get_birth_date(number)
-    except InvalidComponent:
+        birth_date = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         raise IdNumberError("birth_date", "身份证号中的出生日期不存在，请核对") from None
     if not 1900 <= birth_date.year <= date.today().year or birth_date > date.today():
         raise IdNumberError("birth_date", "身份证号中的出生日期不合理，请核对")
