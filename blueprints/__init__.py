@@ -55,6 +55,16 @@ def photo_folder() -> Path:
     return Path(current_app.config.get("PHOTO_FOLDER") or Path(current_app.instance_path) / "photos")
 
 
+def upload_folder() -> Path:
+    """Return where uploads wait for their 确认导入 (UPLOAD_FOLDER, else instance/imports); cleanup-files empties it."""
+    return Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "imports")
+
+
+def payouts_folder() -> Path:
+    """Return where imported result files are kept, one folder per county (PAYOUTS_FOLDER, else instance/payouts)."""
+    return Path(current_app.config.get("PAYOUTS_FOLDER") or Path(current_app.instance_path) / "payouts")
+
+
 def campaign_from_request():
     """Return the campaign named in ?campaign=, else the one running today, else 404."""
     return get_campaign(get_session(), request.args.get("campaign"))

@@ -7,6 +7,8 @@ from sqlalchemy import text
 from db import get_session
 from extensions import limiter
 from services.campaigns import campaigns, coverage
+from services.clock import today_in_china
+from services.payouts import corrections
 from services.permissions import can
 from services.registry import areas, households
 from services.visits import needs, schedule, schedule_counts
@@ -40,6 +42,9 @@ def home():
         campaign=campaign,
         campaign_total=campaign_total,
         open_needs=needs.count_unresolved(session, current_user) if can(current_user, "need.settle") else None,
+        corrections=corrections.counts(session, current_user, today_in_china())
+        if can(current_user, "corrections.close")
+        else None,
     )
 
 

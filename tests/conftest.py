@@ -127,6 +127,7 @@ def make_app(database_url, tmp_path):
             "RATELIMIT_STORAGE_URI": "memory://",
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "PHOTO_FOLDER": str(tmp_path / "photos"),
+            "PAYOUTS_FOLDER": str(tmp_path / "payouts"),
         }
         config.update(settings)
         app = create_app(config)

@@ -8,12 +8,13 @@ later is swept the moment it is registered; a parameter the sweep cannot fill ma
 
 import io
 import json
+from datetime import date
 from uuid import uuid4
 
 import pytest
 from sqlmodel import func, select
 
-from models import Card, Household, Need, Person, Photo, ReliefApplication, ReliefPhoto, Visit
+from models import Card, Correction, Household, Need, PayoutImport, Person, Photo, ReliefApplication, ReliefPhoto, Visit
 from tests.conftest import COUNTY, TOWNSHIP, VILLAGE_A, login
 from tests.test_login_required import PARAMETER
 from tests.test_photos import jpeg
@@ -38,6 +39,8 @@ QUERY_PROBES = (
     f"/api/v1/coverage?area={VILLAGE_A}",
     "/api/v1/households?q=张明华",
     "/scan/lookup?no=0001",
+    "/payouts/corrections?status=all",
+    "/payouts/imports",
 )
 
 
@@ -69,6 +72,24 @@ def village_a(client, world, session) -> dict[str, object]:
     def one(model, *where) -> int:
         return session.exec(select(model.id).where(*where)).one()
 
+    batch = PayoutImport(area_code=COUNTY, file_name="结果.csv", sha256="0" * 64, rows=1, created=1)
+    session.add(batch)
+    session.flush()
+    session.add(
+        Correction(
+            key=f"failed:dibao:2026-03:h{world.household_a.id}",
+            kind="failed",
+            program_code="dibao",
+            period="2026-03",
+            area_code=VILLAGE_A,
+            household_id=world.household_a.id,
+            person_id=world.head_a.id,
+            reason="2026年3月发放失败：账户已冻结",
+            deadline=date(2026, 4, 20),
+        )
+    )
+    session.commit()
+
     return {
         "household_id": world.household_a.id,
         "person_id": world.head_a.id,
@@ -79,6 +100,8 @@ def village_a(client, world, session) -> dict[str, object]:
         "relief_photo_id": session.exec(select(ReliefPhoto.id)).one(),
         "user_id": world.assistant_a.id,
         "campaign_id": 1,
+        "import_id": batch.id,
+        "correction_id": one(Correction, Correction.household_id == world.household_a.id),
         "token": session.exec(select(Card.token).where(Card.household_id == world.household_a.id)).one(),
         "uuid": visit_uuid,
         "relief_uuid": relief_uuid,
