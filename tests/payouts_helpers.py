@@ -76,3 +76,27 @@ def pay(
     session.add(payment)
     session.flush()
     return payment
+
+
+def id_number(birth: str, serial: str = "123", area: str = "530902") -> str:
+    """Return a valid ID number of someone born on `birth` (YYYYMMDD)."""
+    from services.registry.idnumber import check_digit
+
+    first17 = f"{area}{birth}{serial}"
+    return first17 + check_digit(first17)
+
+
+HEADER = "姓名,身份证号码,项目,发放期间,应发金额,实发金额,银行账号,发放状态,失败原因"
+
+
+def import_csv(session, tmp_path, user, rows: list[str], county: str = COUNTY):
+    """Import a result file of these CSV rows (under the bank's header) as the county would; commit."""
+    from services.audit import Actor
+    from services.payouts import reconcile
+
+    path = tmp_path / f"结果{uuid.uuid4().hex[:6]}.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    outcome = reconcile.import_file(session, Actor(user), county, path, path.name)
+    assert not outcome.errors, outcome.errors
+    session.commit()
+    return outcome

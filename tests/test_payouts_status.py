@@ -1,12 +1,15 @@
 """钱到没到 on the household page: each member's programs and last 12 periods, 已到账, 发放失败（原因） or 未发放,
 未发放 only where the county imported that period's file; a few queries whatever the household's size."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
 
+import pytest
 from sqlalchemy import event
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from models import Household, Person, PersonCategory
+from models import Correction, Household, Person, PersonCategory
+from services.clock import today_in_china
 from services.payouts import status
 from services.payouts.programs import Period
 from services.registry.households import members_with_categories
@@ -169,3 +172,59 @@ def test_other_county_officer_gets_404_for_the_household(client, session, world)
     dibao_months(session, world)
     login(client, world.other_county)
     assert client.get(f"/households/{world.household_a.id}").status_code == 404
+
+
+# ---- 核实是否到账: the family says no, the bank says paid ------------------------------------------
+
+
+def visit(client, user, household, **self_checks):
+    login(client, user)
+    payload = {"uuid": str(uuid4()), "household_id": household.id, "kind": "routine", "self_checks": self_checks}
+    response = client.post("/api/v1/visits", json=payload)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
+def disputed(session) -> list[Correction]:
+    return session.exec(select(Correction).where(Correction.kind == "disputed")).all()
+
+
+def test_the_family_says_unpaid_and_the_bank_says_paid_opens_a_check_for_the_township(client, session, world):
+    batch = add_import(session)
+    payment = pay(session, batch, "dibao", month(1), world.household_a)
+    session.commit()
+    visit_id = visit(client, world.assistant_a, world.household_a, payment_received=False)
+    (item,) = disputed(session)
+    assert item.key == f"disputed:dibao:{month(1)}:v{visit_id}"
+    assert (item.visit_id, item.payment_id, item.household_id) == (visit_id, payment.id, world.household_a.id)
+    assert item.area_code == VILLAGE_A and item.status == "open"  # 碗窑村: 博尚镇 closes it
+    assert item.deadline == today_in_china() + timedelta(days=15)
+    assert "银行显示已到账，家人说没有收到" in item.reason and label(month(1)) in item.reason
+
+
+def test_this_months_payment_is_the_one_checked_when_both_months_were_paid(client, session, world):
+    batch = add_import(session)
+    pay(session, batch, "dibao", month(1), world.household_a)
+    pay(session, batch, "dibao", month(0), world.household_a)
+    session.commit()
+    visit(client, world.assistant_a, world.household_a, payment_received=False)
+    assert [c.period for c in disputed(session)] == [month(0)]
+
+
+@pytest.mark.parametrize(
+    "arrange",
+    ["nothing", "failed", "older", "other_program", "family_says_yes"],
+)
+def test_no_check_is_opened_unless_the_bank_paid_and_the_family_says_no(client, session, world, arrange):
+    batch = add_import(session)
+    if arrange == "failed":
+        pay(session, batch, "dibao", month(1), world.household_a, status="failed", reason="账户已冻结")
+    elif arrange == "older":
+        pay(session, batch, "dibao", month(2), world.household_a)
+    elif arrange == "other_program":  # 护理补贴 is not the 保障金 the self-check asks about
+        pay(session, batch, "disability_care", month(1), world.household_a)
+    elif arrange == "family_says_yes":
+        pay(session, batch, "dibao", month(1), world.household_a)
+    session.commit()
+    visit(client, world.assistant_a, world.household_a, payment_received=arrange == "family_says_yes")
+    assert disputed(session) == []

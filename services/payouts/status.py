@@ -19,6 +19,7 @@ from services.payouts.programs import Period, all_programs
 from services.scope import where_under
 
 PERIODS = 12
+EXISTS_PER_QUERY = 400  # SQLite allows 500 SELECTs in one compound statement
 PROGRAM_ORDER = ("dibao", *dues.PERSON_PROGRAMS)
 STATES = {"paid": "已到账", "failed": "发放失败", "missing": "未发放"}
 
@@ -139,7 +140,10 @@ def household_status(
                 cells.append(cell)
             if any(c.state for c in cells):
                 wanted[(person.id, code)] = cells
-    imported = _imported(session, household.area_code[:6].ljust(12, "0"), unknown)
+    county = household.area_code[:6].ljust(12, "0")
+    done = {
+        (program, period) for _c, program, period in imported(session, [(county, *pair) for pair in sorted(unknown)])
+    }
     found = []
     for person, _cats in members:
         status = MemberStatus(person)
@@ -149,7 +153,7 @@ def household_status(
                 continue
             for cell in cells:
                 if cell.state == "due":
-                    cell.state = "missing" if (code, cell.period.code) in imported else None
+                    cell.state = "missing" if (code, cell.period.code) in done else None
             status.rows.append(ProgramRow(code, programs[code].name, code == "dibao", cells))
         if status.rows:
             found.append(status)
@@ -220,16 +224,21 @@ def _price_periods(session: Session, months: list[Period]) -> list[PriceSubsidyP
     return list(session.exec(select(PriceSubsidyPeriod).where(*overlapping)))
 
 
-def _imported(session: Session, county_code: str, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Return which (program, period) the county has imported a file for: one query of EXISTS, one per pair."""
-    if not pairs:
-        return set()
-    in_county = where_under(county_code, Payment.area_code)
-    selects = [
-        select(literal(program).label("program"), literal(period).label("period")).where(
-            exists().where(and_(Payment.program_code == program, Payment.period == period, in_county))
-        )
-        for program, period in sorted(pairs)
-    ]
-    query = selects[0] if len(selects) == 1 else union_all(*selects)
-    return {(program, period) for program, period in session.execute(query)}
+def imported(session: Session, triples: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Return which (county, program, period) have any payment imported: one EXISTS each, 400 to a query."""
+    found = set()
+    for start in range(0, len(triples), EXISTS_PER_QUERY):
+        selects = [
+            select(
+                literal(county).label("county"), literal(program).label("program"), literal(period).label("period")
+            ).where(exists().where(and_(Payment.program_code == program, Payment.period == period, _in(county))))
+            for county, program, period in triples[start : start + EXISTS_PER_QUERY]
+        ]
+        query = selects[0] if len(selects) == 1 else union_all(*selects)
+        found.update(tuple(row) for row in session.execute(query))
+    return found
+
+
+def _in(county: str):
+    # the payment's area: the household's village, or the county itself for a row not in the registry
+    return where_under(county, Payment.area_code)
