@@ -45,7 +45,7 @@ def test_household_page_shows_paid_failed_with_reason_and_missing(client, sessio
     assert cell_text(month(2), "已到账") in body
     assert cell_text(month(1), "发放失败（账户已冻结）") in body
     assert f"{label(month(1))} 发放失败（账户已冻结）" in body  # spelt out under the cells, not only in a tooltip
-    assert cell_text(month(3), "未发放") in body
+    assert cell_text(month(3), "未发放") in body and f"未发放：{label(month(3))}" in body
     assert cell_text(month(4), "无记录") in body  # no file for that month: we cannot know
     assert cell_text(month(0), "无记录") in body
 
@@ -54,7 +54,7 @@ def test_a_period_the_county_has_not_imported_is_never_called_missing(client, se
     add_household(session, VILLAGE_A, "0002", "罕春", "530902196001011236")
     session.commit()
     body = show(client, world.township, world.household_a)
-    assert '未发放"' not in body and f"{label(month(1))} 未发放" not in body
+    assert '未发放"' not in body and "未发放：20" not in body
     assert cell_text(month(1), "无记录") in body
 
 
@@ -113,7 +113,7 @@ def test_a_member_the_registry_puts_on_a_program_is_missing_from_an_imported_mon
     }
     assert {"disability_care", "disability_living"} <= {code for name, code in rows if name == "张小芬"}
     care = rows[("张小芬", "disability_care")]
-    assert [c.text for c in care.problems] == ["未发放"] and care.problems[0].period.code == month(1)
+    assert [c.period.code for c in care.missing] == [month(1)] and care.failed == []
     elderly = rows[("张老汉", "elderly")]
     assert elderly.cells[-1].state == "paid" and elderly.cells[-1].period.code == this_year
     assert len(elderly.cells) == 12 and elderly.cells[0].period == Period(int(this_year) - 11)

@@ -63,9 +63,14 @@ class ProgramRow:
         return f"{self.cells[0].period.label}至{self.cells[-1].period.label}"
 
     @property
-    def problems(self) -> list[Cell]:
-        """The failed and missing periods, newest first (the page spells them out under the cells)."""
-        return [c for c in reversed(self.cells) if c.state in ("failed", "missing")]
+    def failed(self) -> list[Cell]:
+        """The failed periods, newest first (the page spells each out with its reason)."""
+        return [c for c in reversed(self.cells) if c.state == "failed"]
+
+    @property
+    def missing(self) -> list[Cell]:
+        """The missing periods, newest first (the page lists them on one line)."""
+        return [c for c in reversed(self.cells) if c.state == "missing"]
 
     @property
     def paid_count(self) -> int:
