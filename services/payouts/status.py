@@ -138,7 +138,7 @@ def household_status(
                 continue
             cells = []
             for period in periods[program.cadence]:
-                cell = _from_payments(payments.get(_key(code, person, household, period.code)), period)
+                cell = _from_payments(payments.get(_key(code, person, period.code)), period)
                 if cell.state is None and _due(context, code, person, cats, period):
                     cell.state = "due"
                     unknown.add((code, period.code))
@@ -149,23 +149,18 @@ def household_status(
     done = {
         (program, period) for _c, program, period in imported(session, [(county, *pair) for pair in sorted(unknown)])
     }
-    found = []
-    for person, _cats in members:
-        status = MemberStatus(person)
-        for code in PROGRAM_ORDER:
-            cells = wanted.get((person.id, code))
-            if cells is None:
-                continue
-            for cell in cells:
-                if cell.state == "due":
-                    cell.state = "missing" if (code, cell.period.code) in done else None
-            status.rows.append(ProgramRow(code, programs[code].name, code == "dibao", cells))
-        if status.rows:
-            found.append(status)
-    return found
+    people = {person.id: person for person, _cats in members}
+    found: dict[int, MemberStatus] = {}  # in the members' order, programs in PROGRAM_ORDER: as `wanted` was filled
+    for (person_id, code), cells in wanted.items():
+        for cell in cells:
+            if cell.state == "due":
+                cell.state = "missing" if (code, cell.period.code) in done else None
+        row = ProgramRow(code, programs[code].name, code == "dibao", cells)
+        found.setdefault(person_id, MemberStatus(people[person_id])).rows.append(row)
+    return list(found.values())
 
 
-def _key(code: str, person: Person, household: Household, period: str) -> tuple:
+def _key(code: str, person: Person, period: str) -> tuple:
     if code == "dibao":
         return ("dibao", period, None)
     return (code, period, person.id)
