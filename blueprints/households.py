@@ -9,6 +9,8 @@ from db import get_session
 from extensions import limiter, user_key
 from services.cards import cards
 from services.errors import Invalid
+from services.payouts import status as payout_status
+from services.permissions import can
 from services.registry import areas, households, persons
 from services.registry.categories import CATEGORIES
 from services.registry.households import EXIT_REASONS, FLAGS, KINDS, STATUSES
@@ -126,6 +128,9 @@ def show(household_id: int):
         deliver_prompt=request.args.get("deliver") == "1",
         timeline=visits.timeline(session, household),
         visit_rules=visit_rules,
+        payouts=payout_status.household_status(session, household, members)
+        if can(current_user, "payouts.household")
+        else None,
     )
 
 

@@ -83,6 +83,8 @@ CAPABILITIES = {
     "work_report.return": Capability(CITY, "退回县（区）工作报告"),
     # subsidy payouts (issue 13)
     "payouts.view": Capability(OFFICERS, "查看补贴发放：到没到、失败、漏发和整改"),
+    # the household page's 补贴到账: officers, and the village's assistant (scope keeps them to their village)
+    "payouts.household": Capability((*OFFICERS, "assistant"), "在住户页查看这户的补贴到账情况"),
     "payouts.import": Capability(("county",), "导入一卡通发放结果文件"),
     "payouts.rolls": Capability(("county",), "导出应发名册"),
     "payouts.standards": Capability(CITY, "设置补贴项目、标准和价格临时补贴"),

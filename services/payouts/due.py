@@ -174,3 +174,54 @@ def _by_household(chosen) -> dict[int, list[_Member]]:
     for m in chosen:
         groups.setdefault(m.household.id, []).append(m)
     return groups
+
+
+# Programs paid per person, in the order pages list them (低保 is the household's: see due_for).
+PERSON_PROGRAMS = (
+    "tekun",
+    "orphan",
+    "de_facto_orphan",
+    "disability_living",
+    "disability_care",
+    "elderly",
+    "price_subsidy",
+)
+
+
+def programs_on(
+    person: Person,
+    household: Household,
+    categories,
+    period: Period,
+    dibao_household: bool,
+    price: PriceSubsidyPeriod | None = None,
+) -> list[str]:
+    """Return the per-person programs the registry puts one person on for a period, as due_for decides (no queries).
+
+    低保 is the household's, not the person's (see due_for); `dibao_household` tells whether the household has it,
+    which 困难残疾人生活补贴 needs. A household off the register for the period is on nothing.
+    """
+    if not on_roll(household, period):
+        return []
+    member = _Member(person, household, set(categories))
+    groups = set(json.loads(price.categories)) if price else set()
+    dibao = {household.id} if dibao_household else set()
+    return [p for p in PERSON_PROGRAMS if _amount(p, member, period, {}, price, groups, dibao) is not False]
+
+
+def anyone_due(everyone: list[_Member], program: str, period: Period, price: PriceSubsidyPeriod | None = None) -> bool:
+    """Tell whether the registry says anyone of these members is due `program` for `period` (no queries)."""
+    on = [m for m in everyone if on_roll(m.household, period)]
+    if program == "dibao":
+        return any("dibao" in m.categories for m in on)
+    groups = set(json.loads(price.categories)) if price else set()
+    dibao = {m.household.id for m in on if "dibao" in m.categories}
+    return any(_amount(program, m, period, {}, price, groups, dibao) is not False for m in on)
+
+
+def price_period_in(price_periods: list[PriceSubsidyPeriod], period: Period) -> PriceSubsidyPeriod | None:
+    """Return the 价格临时补贴 period covering a month out of a list already read (the newest wins, as above)."""
+    if not period.month:
+        return None
+    covering = [p for p in price_periods if p.start_month <= period.code <= p.end_month]
+    return max(covering, key=lambda p: p.id) if covering else None

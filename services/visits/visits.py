@@ -16,6 +16,7 @@ from services.audit import Actor
 from services.clock import CHINA, aware
 from services.errors import Conflict, Invalid, NotFound
 from services.names import user_names
+from services.payouts import disputes
 from services.registry.households import get_household_for, is_active
 from services.scope import is_in_scope, where_in_scope
 from services.visits.rules import CHANGES
@@ -56,6 +57,7 @@ def record_visit(
     except IntegrityError:  # the same UUID arrived twice at once (double tap on two connections)
         return _replay(session, actor.user, _by_uuid(session, str(payload.uuid)), digest), False
     _raise_needs(session, actor, household, visit, payload, exited_since)
+    disputes.note_family_says_unpaid(session, visit, household, actor)  # 保障金: the family says no, the bank yes
     _update_household(session, household, visit)
     audit.record(session, actor, "visit.created", visit, household_id=household.id, risk=visit.risk)
     return visit, True
