@@ -57,7 +57,7 @@ def test_county_sees_paid_failed_missing_and_open_corrections(client, world, dib
     body = page_text(client.get("/payouts/overview"))
     counts = counts_on(body, "dibao", month(1))
     assert {kind: n for kind, (n, _link) in counts.items()} == {"paid": 2, "failed": 1, "missing": 1, "open": 3}
-    assert counts["missing"][1] == f"/payouts/corrections?kind=missing&program=dibao&period={month(1)}"
+    assert counts["missing"][1] == f"/payouts/corrections?status=all&kind=missing&program=dibao&period={month(1)}"
     assert counts["open"][1] == f"/payouts/corrections?status=open&program=dibao&period={month(1)}"
 
 
@@ -70,6 +70,17 @@ def test_each_payments_number_is_the_size_of_the_list_it_opens(client, session, 
         assert listed(client, link) == (number, number)
     open_items = session.exec(select(Correction).where(Correction.status == "open", Correction.period == month(1)))
     assert counts["open"][0] == len(open_items.all())
+    for kind in ("missing", "open"):  # and the 整改 numbers are the lists they open, closed 漏发 items included
+        number, link = counts[kind]
+        assert page_text(client.get(link)).count("data-correction=") == number
+
+
+def test_a_drilled_down_number_opens_the_list_of_that_area_only(client, world, dibao_file):
+    login(client, world.county)
+    body = page_text(client.get(f"/payouts/overview?area={TOWNSHIP}"))
+    number, link = counts_on(body, "dibao", month(1))["open"]
+    assert f"area={TOWNSHIP}" in link and number == 2  # not the county's own 不在册 item
+    assert page_text(client.get(link)).count("data-correction=") == 2
 
 
 def test_the_payments_list_shows_names_masked_id_numbers_and_the_reason(client, world, dibao_file):

@@ -7,6 +7,7 @@ Closing names what the officer saw (the outcome recorded so far); if someone mov
 """
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,7 @@ from services.paging import page_of
 from services.payouts.programs import period_from_code
 from services.permissions import require
 from services.registry import idnumber
-from services.scope import is_in_scope, where_in_scope
+from services.scope import is_in_scope, where_in_scope, where_under
 
 STATUS_FILTERS = {"open": "未办结", "closed": "已办结", "all": "全部"}
 KINDS = {
@@ -49,10 +50,12 @@ class Filters:
     program: str = ""
     period: str = ""
     overdue: bool = False
+    area: str = ""  # a township or village under the user's own area (the overview's drill-down)
 
     def as_args(self) -> dict[str, str]:
         """Return the filters as URL arguments (only those set), for links and the next page."""
         args = {"status": self.status, "kind": self.kind, "program": self.program, "period": self.period}
+        args["area"] = self.area
         args["overdue"] = "1" if self.overdue else ""
         return {key: value for key, value in args.items() if value}
 
@@ -68,7 +71,9 @@ def parse_filters(args: Mapping, programs: Mapping) -> Filters:
     except Invalid:
         period = ""
     overdue = str(args.get("overdue", "")).strip() == "1"
+    area = str(args.get("area", "")).strip()
     return Filters(
+        area=area if re.fullmatch(r"\d{12}", area) else "",
         status="open" if overdue else status if status in STATUS_FILTERS else "open",
         kind=kind if kind in KINDS else "",
         program=program if program in programs else "",
@@ -90,6 +95,8 @@ def search(user, filters: Filters, today: date):
         query = query.where(Correction.program_code == filters.program)
     if filters.period:
         query = query.where(Correction.period == filters.period)
+    if filters.area:  # narrows within the scope above; an area outside it simply finds nothing
+        query = query.where(where_under(filters.area, Correction.area_code))
     if filters.status == "closed":
         return query.order_by(Correction.closed_at.desc(), Correction.id.desc())
     still_open = case((Correction.status == "open", 0), else_=1)
