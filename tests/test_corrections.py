@@ -229,3 +229,17 @@ def test_an_item_that_does_not_exist_is_404(as_user):
 def test_every_corrections_page_asks_a_stranger_to_sign_in(client, world, method, path):
     response = client.open(path, method=method)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_failed_households_page_says_why_and_the_townships_list_holds_it_until_closed(
+    as_user, imported, session, world
+):
+    failed, _ = imported
+    client = as_user("township")
+    household = page_text(client.get(f"/households/{world.household_a.id}"))
+    assert "补贴到账" in household and "2026年3月 发放失败（账户已冻结）" in household
+    for _ in range(2):  # it stays there, visit after visit, while nobody closes it
+        assert f'data-correction="{failed.id}"' in page_text(client.get("/payouts/corrections"))
+    close(client, failed.id, outcome="reissued", reissued_on=today_in_china().isoformat())
+    assert f'data-correction="{failed.id}"' not in page_text(client.get("/payouts/corrections"))
+    assert item(session, failed.id).status == "closed"
