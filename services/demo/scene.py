@@ -22,6 +22,7 @@ from services.campaigns import work_report
 from services.campaigns.stats import statistics
 from services.campaigns.work_report_draft import draft_basic_situation, window_text
 from services.demo.fieldwork import seed_field_work
+from services.demo.payouts import DemoPayouts, seed_payouts
 from services.demo.relief import seed_applications, seed_funds
 from services.demo.visits import china_today, seed_campaign_visits
 
@@ -62,6 +63,7 @@ class SceneResult:
     applications: int = 0
     states: dict[str, int] = field(default_factory=dict)
     report: bool = False
+    payouts: DemoPayouts | None = None
     seconds: float = 0.0
 
 
@@ -134,6 +136,7 @@ def _tell(session, actor: Actor, result: SceneResult, cast: dict[str, Actor], rn
     relief = seed_applications(session, rng, pairs, cast, work.relief_needs, folder)
     if result.campaign is not None:
         result.report = _draft_report(session, cast["county"], result.campaign)
+    result.payouts = seed_payouts(session, cast["county"], rng, today)
     result.told = True
     result.visits, result.photos, result.needs = work.visits, work.photos + relief.photos, work.needs
     result.applications, result.states = relief.applications, relief.states
@@ -169,4 +172,10 @@ def describe(result: SceneResult, households: int) -> list[str]:
         f"临时救助申请 {result.applications} 份（{waiting}），{result.funds} 个乡镇的备用金"
     )
     report = "，县（区）工作报告草稿" if result.report else ""
-    return [*lines, f"{story}{report}（用时 {result.seconds:.1f} 秒）"]
+    lines.append(f"{story}{report}（用时 {result.seconds:.1f} 秒）")
+    paid = result.payouts
+    if paid and paid.rows:
+        lines.append(
+            f"上月低保一卡通发放结果 {paid.rows} 笔：发放失败 {paid.failed} 笔、应发未发 {paid.missing} 户，待乡镇整改"
+        )
+    return lines
