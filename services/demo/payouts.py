@@ -25,8 +25,11 @@ class DemoPayouts:
     missing: int = 0
 
 
-def seed_payouts(session: Session, county: Actor, rng, today: date) -> DemoPayouts:
-    """Import last month's 低保 result file for the demo county, as its officer would; return what it held."""
+def seed_payouts(session: Session, county: Actor, township_code: str, rng, today: date) -> DemoPayouts:
+    """Import last month's 低保 result file for the demo county, as its officer would; return what it held.
+
+    The 退票 and the households left out are the demo township's where it has enough, so its officer has 整改 to do.
+    """
     month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
     period = Period(month.year, month.month)
     county_code = county.user.area_code
@@ -34,8 +37,10 @@ def seed_payouts(session: Session, county: Actor, rng, today: date) -> DemoPayou
     owed = [d for d in owed if d.id_number]
     if len(owed) < len(FAILURES) + MISSING + 1:
         return DemoPayouts()
-    skipped = set(rng.sample(range(len(owed)), MISSING))
-    chosen = rng.sample([i for i in range(len(owed)) if i not in skipped], len(FAILURES))
+    ours = [i for i, d in enumerate(owed) if d.area_code.startswith(township_code[:9])]
+    pool = ours if len(ours) >= len(FAILURES) + MISSING else list(range(len(owed)))
+    skipped = set(rng.sample(pool, MISSING))
+    chosen = rng.sample([i for i in pool if i not in skipped], len(FAILURES))
     failing = dict(zip(chosen, FAILURES, strict=True))
     name = all_programs(session)["dibao"].name
     rows = []

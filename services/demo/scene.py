@@ -136,7 +136,7 @@ def _tell(session, actor: Actor, result: SceneResult, cast: dict[str, Actor], rn
     relief = seed_applications(session, rng, pairs, cast, work.relief_needs, folder)
     if result.campaign is not None:
         result.report = _draft_report(session, cast["county"], result.campaign)
-    result.payouts = seed_payouts(session, cast["county"], rng, today)
+    result.payouts = seed_payouts(session, cast["county"], cast["township"].user.area_code, rng, today)
     result.told = True
     result.visits, result.photos, result.needs = work.visits, work.photos + relief.photos, work.needs
     result.applications, result.states = relief.applications, relief.states
