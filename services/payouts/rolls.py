@@ -24,7 +24,17 @@ from services.payouts.status import current_period, previous
 
 # The programs whose amount Doudi computes from the city's standards (低保, 特困, 孤儿 come from the county's rolls).
 ROLL_PROGRAMS = ("disability_living", "disability_care", "elderly", "price_subsidy")
-HEADER = ["姓名", "身份证号码", "项目", "发放期间", "应发金额（元）", "实发金额（元）", "银行账号", "发放状态", "失败原因"]
+HEADER = [
+    "姓名",
+    "身份证号码",
+    "项目",
+    "发放期间",
+    "应发金额（元）",
+    "实发金额（元）",
+    "银行账号",
+    "发放状态",
+    "失败原因",
+]
 WIDTHS = [10, 21, 20, 10, 14, 14, 22, 10, 20]
 FONT = "宋体"
 YUAN = "#,##0.00"
