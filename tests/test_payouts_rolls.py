@@ -122,7 +122,14 @@ def test_elderly_rolls_are_yearly_and_open_on_this_year(as_user, world, session)
     this_year = str(date.today().year)
     assert f"{this_year}年 高龄补贴 应发名册" in body
     assert "<strong data-rows>1</strong>" in body and "<strong data-total>1,200</strong>" in body
-    assert "发放期间应写成" in page_text(as_user("county").get("/payouts/rolls?program=elderly&period=2026-03"), 400)
+    switched = page_text(as_user("county").get(f"/payouts/rolls?program=elderly&period={month(1)}"))
+    assert f"{this_year}年 高龄补贴 应发名册" in switched  # a month chosen for another program: this year
+
+
+def test_an_older_period_can_be_chosen_and_a_wrong_one_is_refused(as_user, disabled):
+    body = page_text(as_user("county").get("/payouts/rolls?program=disability_care&period=2024-01"))
+    assert "临翔区 2024年1月 重度残疾人护理补贴 应发名册" in body and '<option value="2024-01" selected>' in body
+    assert "看不懂" in page_text(as_user("county").get("/payouts/rolls?period=2024-99x"), 400)
 
 
 def test_price_subsidy_needs_a_period_the_city_opened(as_user, world, session):

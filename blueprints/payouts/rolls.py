@@ -43,7 +43,7 @@ def roll_page():
             "payouts/rolls.html",
             roll=roll,
             programs=rolls.roll_programs(session),
-            periods=rolls.period_choices(roll.program, today_in_china()),
+            periods=rolls.period_choices(roll.program, today_in_china(), roll.period),
             villages=rolls.area_names(session, (r.area_code for r in roll.left_out)),
             mask=mask,
             personal_data=True,

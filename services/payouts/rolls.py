@@ -103,11 +103,13 @@ def default_period(program: Program, today: date) -> Period:
     return here if program.cadence == "yearly" else previous(here)
 
 
-def period_choices(program: Program, today: date, count: int = 12) -> list[Period]:
-    """Return the periods the page offers, newest first: the one holding today and the ones before."""
+def period_choices(program: Program, today: date, chosen: Period | None = None, count: int = 12) -> list[Period]:
+    """Return the periods the page offers, newest first: the one holding today and the ones before (and the chosen)."""
     found = [current_period(program.cadence, today)]
     while len(found) < count:
         found.append(previous(found[-1]))
+    if chosen is not None and chosen not in found:
+        found = sorted([*found, chosen], key=lambda p: p.first_day, reverse=True)
     return found
 
 
@@ -122,9 +124,8 @@ def parse_choice(session: Session, program: str | None, period: str | None, toda
     if not text:
         return chosen, default_period(chosen, today)
     parsed = parse_period(text)
-    if parsed.cadence != chosen.cadence:
-        wanted = {"monthly": "2026-03（月）", "quarterly": "2026-Q1（季度）", "yearly": "2026（年）"}[chosen.cadence]
-        raise Invalid(f"{chosen.name}的发放期间应写成 {wanted}")
+    if parsed.cadence != chosen.cadence:  # the page's program was switched with the other program's period chosen
+        return chosen, default_period(chosen, today)
     return chosen, parsed
 
 
