@@ -13,7 +13,7 @@ from models import PriceSubsidyPeriod, Program, ProgramStandard
 from services import audit
 from services.errors import Invalid
 from services.money import yuan, yuan_to_fen
-from services.payouts.programs import CADENCE_LABELS, Period, all_programs, parse_period
+from services.payouts.programs import CADENCE_LABELS, DEFAULT_PROGRAMS, Period, all_programs, parse_period
 from services.payouts.result_file import MAX_FEN
 from services.registry.categories import CATEGORIES
 
@@ -67,7 +67,8 @@ def programs_view(session: Session) -> list[ProgramView]:
     """Return every program with its cadence, how its amount is set and its bands' amounts."""
     rates = _standards(session)
     views = []
-    for code, program in all_programs(session).items():
+    order = {row[0]: index for index, row in enumerate(DEFAULT_PROGRAMS)}  # 低保 first, as the city lists them
+    for code, program in sorted(all_programs(session).items(), key=lambda item: order.get(item[0], len(order))):
         view = ProgramView(
             program, CADENCE_LABELS.get(program.cadence, program.cadence), HOW_SET.get(program.basis, "")
         )
