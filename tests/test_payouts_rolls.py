@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from models import AuditEvent, Person, PriceSubsidyPeriod, ProgramStandard
 from services.audit import Actor
+from services.clock import today_in_china
 from services.payouts import reconcile
 from tests.conftest import OTHER_COUNTY, VILLAGE_B, add_household, page_text
 from tests.payout_files import HEADER
@@ -119,7 +120,7 @@ def test_elderly_rolls_are_yearly_and_open_on_this_year(as_user, world, session)
     head.birth_date = date(1920, 1, 1)
     session.commit()
     body = page_text(as_user("county").get("/payouts/rolls?program=elderly"))
-    this_year = str(date.today().year)
+    this_year = str(today_in_china().year)
     assert f"{this_year}年 高龄补贴 应发名册" in body
     assert "<strong data-rows>1</strong>" in body and "<strong data-total>1,200</strong>" in body
     switched = page_text(as_user("county").get(f"/payouts/rolls?program=elderly&period={month(1)}"))
