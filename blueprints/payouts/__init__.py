@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("payouts", __name__, url_prefix="/payouts")
 
-from blueprints.payouts import corrections, imports, overview, rolls  # noqa: E402, F401  (each adds its routes to bp)
+from blueprints.payouts import corrections, imports, overview, rolls, standards  # noqa: E402, F401  (each adds its routes to bp)
