@@ -1,4 +1,5 @@
-"""The tables: the registry, visits, relief, campaigns and accounts (core), and subsidy payouts (payouts)."""
+"""The tables: the registry, visits, relief, campaigns and accounts (core), subsidy payouts, and 主动发现 (alerts)."""
 
+from models.alerts import *  # noqa: F403
 from models.core import *  # noqa: F403
 from models.payouts import *  # noqa: F403
