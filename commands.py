@@ -18,7 +18,7 @@ CLI = Actor(user=None, ip="cli")
 def register_commands(app) -> None:
     """Attach the commands to the app's CLI."""
     commands = (init_db, import_areas_command, create_user_command, seed_demo_command, import_households_command)
-    for command in (*commands, import_payouts_command, cleanup_files_command):
+    for command in (*commands, import_payouts_command, run_alerts_command, cleanup_files_command):
         if not getattr(command.callback, "__wrapped_in_app_context__", False):
             command.callback = with_appcontext(command.callback)
             command.callback.__wrapped_in_app_context__ = True
@@ -198,6 +198,28 @@ def import_payouts_command(path, county_code, as_json):
     else:
         counts = "，".join(f"{reconcile.KIND_LABELS[k]} {len(v)}" for k, v in outcome.problems.items())
         click.echo(f"读了 {outcome.rows} 行，已发放 {outcome.paid} 笔，新记入 {outcome.created} 笔；{counts}")
+
+
+@click.command("run-alerts")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object: raised and already open per rule")
+def run_alerts_command(as_json):
+    """Run the 主动发现 rules over the whole city: raise new alerts and move overdue ones up (cron runs it daily)."""
+    import json
+
+    from services.alerts import engine  # imported here: only this command needs it
+    from services.alerts.rules import RULES
+
+    migrate_and_load_areas()
+    with cli_session() as session:
+        result = engine.run(session, CLI)
+        session.commit()
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    for code, raised in result.raised.items():
+        rule = RULES[code]
+        click.echo(f"{rule.label}（{code}）：新预警 {raised}，已有未办结 {result.already_open[code]}")
+    click.echo(f"逾期上报 {result.escalated_total} 条，用时 {result.seconds:.1f} 秒")
 
 
 @click.command("cleanup-files")

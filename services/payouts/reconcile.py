@@ -13,12 +13,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from models import Correction, Household, Payment, PayoutImport, utcnow
 from services import audit
+from services.bulk import insert_new
 from services.clock import today_in_china
 from services.errors import Invalid
 from services.money import yuan
@@ -199,27 +198,7 @@ def _store(session: Session, rows, people, county_code: str, import_id: int) -> 
                 "created_at": now,
             }
         )
-    return _insert_new(session, Payment.__table__, new, "fingerprint")
-
-
-def _insert_new(session: Session, table, rows: list[dict], unique: str) -> int:
-    """Insert the rows whose `unique` column is not stored yet; return how many went in.
-
-    ON CONFLICT DO NOTHING rather than looking the keys up first: it is one statement per 5,000 rows, it needs no
-    statistics on a table that just grew by 100,000 rows (PostgreSQL's planner then scans it for every lookup),
-    and two officers confirming the same file at the same moment both succeed, the second adding nothing.
-    """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=[unique])
-    before = _count(session, table)
-    for start in range(0, len(rows), 5000):
-        session.execute(statement, rows[start : start + 5000])
-    return _count(session, table) - before  # psycopg's executemany reports no row count
-
-
-def _count(session: Session, table) -> int:
-    return session.exec(select(func.count()).select_from(table)).one()
+    return insert_new(session, Payment.__table__, new, "fingerprint")
 
 
 def _key(program: str, payment) -> str | None:
@@ -358,7 +337,7 @@ def _open_corrections(session: Session, county_code: str, outcome: Outcome) -> i
                 "created_at": now,
             }
         )
-    _insert_new(session, Correction.__table__, new, "key")
+    insert_new(session, Correction.__table__, new, "key")
     for entries in outcome.problems.values():
         for entry in entries:
             for private in [k for k in entry if k.startswith("_")]:

@@ -1,0 +1,440 @@
+"""主动发现 rules: each a small function over the whole city's data, listed in one table (RULES).
+
+A rule is `(session, ctx) -> iterable of Hit`: it reads the city set-based (a few queries, never one per household)
+and names each subject it found — a household, a person or a candidate — with its village and a reason in Chinese.
+Dates are worked out in Python and handed to the queries as values, because SQLite and PostgreSQL disagree on date
+functions. services/alerts/engine.py runs the enabled rules and turns hits into alerts (one open alert per rule and
+subject). The city changes a rule's days and threshold, or switches it off, with an AlertRule row.
+
+Coming with care agreements as records (next): an agreement expiring within 30 days, and a wish to move into an
+institution waiting more than 30 days.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, exists, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, func, select
+
+from models import Correction, Household, Need, Payment, Person, PersonCategory, Visit
+from services.clock import today_in_china
+from services.registry.categories import label
+from services.visits.schedule import frequencies, interval_days
+
+UNRESOLVED_NEEDS = ("open", "in_progress")
+RELIEF_NEED_TYPE = "temporary_relief"  # 临时救助 (services/visits/rules.py NEED_TYPES)
+RELIEF_NEED_DAYS = 7
+# 八必访: visited as a rule; 分散供养特困 only when living alone
+MUST_VISIT_CATEGORIES = (
+    "lonely_elderly",
+    "serious_illness",
+    "severe_disability",
+    "orphan",
+    "de_facto_orphan",
+    "child_in_difficulty",
+)
+ALONE_MUST_VISIT = "tekun_dispersed"
+ORPHAN_CATEGORIES = ("orphan", "de_facto_orphan")
+CARE_CATEGORIES = ("tekun_dispersed", "left_behind_child")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One subject a rule found: a household, a person (with their household) or a candidate."""
+
+    area_code: str
+    reason: str
+    household_id: int | None = None
+    person_id: int | None = None
+    candidate_id: int | None = None
+
+    @property
+    def subject(self) -> str:
+        """The subject's part of the alert's open_key: c<id>, p<id> or h<id>."""
+        if self.candidate_id is not None:
+            return f"c{self.candidate_id}"
+        if self.person_id is not None:
+            return f"p{self.person_id}"
+        return f"h{self.household_id}"
+
+
+@dataclass
+class Context:
+    """What a rule is run with: the moment, China's date, the rule's threshold, and a cache shared by the rules."""
+
+    now: datetime
+    today: date
+    threshold: int | None = None
+    cache: dict = field(default_factory=dict)
+
+    def ago(self, days: int) -> datetime:
+        return self.now - timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's defaults and its function; `days` is how long the township has to check an alert."""
+
+    code: str
+    grade: str  # red | orange | yellow
+    days: int
+    threshold: int | None
+    label: str
+    explanation: str
+    check: Callable[[Session, Context], Iterable[Hit]]
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _day(moment: datetime | None) -> str:
+    return today_in_china(moment).isoformat() if moment else ""
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same date `years` earlier (28 February for a 29 February that year lacks)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _alone(session: Session, ctx: Context) -> set[int]:
+    """Ids of the households with exactly one member (read once per run)."""
+    if "alone" not in ctx.cache:
+        query = select(Person.household_id).group_by(Person.household_id).having(func.count() == 1)
+        ctx.cache["alone"] = set(session.exec(query))
+    return ctx.cache["alone"]
+
+
+def _county(area_code: str) -> str:
+    return area_code[:6] + "000000"
+
+
+def _people_in(session: Session, categories, *extra):
+    """(person id, household id, village, category) of the people of active households in these categories."""
+    query = (
+        select(Person.id, Person.household_id, Household.area_code, PersonCategory.category)
+        .join(PersonCategory, PersonCategory.person_id == Person.id)
+        .join(Household, Household.id == Person.household_id)
+        .where(PersonCategory.category.in_(categories), Household.status == "active", *extra)
+    )
+    return session.exec(query)
+
+
+# ---- after a visit -------------------------------------------------------------------------
+
+
+def urgent_no_follow_up(session: Session, ctx: Context) -> Iterable[Hit]:
+    """A visit marked 紧急, older than the threshold, with no later visit of the household."""
+    later = aliased(Visit)
+    query = (
+        select(Visit.household_id, Household.area_code, Visit.visited_at)
+        .join(Household, Household.id == Visit.household_id)
+        .where(
+            Visit.risk == "urgent",
+            Visit.visited_at <= ctx.ago(ctx.threshold),
+            Household.status == "active",
+            ~exists().where(later.household_id == Visit.household_id, later.visited_at > Visit.visited_at),
+        )
+    )
+    for household_id, area_code, visited_at in session.exec(query):
+        reason = f"{_day(visited_at)} 走访标记为紧急，{ctx.threshold} 天内没有再次走访"
+        yield Hit(area_code, reason, household_id=household_id)
+
+
+def need_open_too_long(session: Session, ctx: Context) -> Iterable[Hit]:
+    """A need not resolved past its type's limit: 临时救助 7 days (the threshold if smaller), others the threshold."""
+    relief_days = min(RELIEF_NEED_DAYS, ctx.threshold)
+    late = or_(
+        and_(Need.type == RELIEF_NEED_TYPE, Need.created_at < ctx.ago(relief_days)),
+        and_(Need.type != RELIEF_NEED_TYPE, Need.created_at < ctx.ago(ctx.threshold)),
+    )
+    query = (
+        select(Need.household_id, Household.area_code, Need.type, Need.created_at)
+        .join(Household, Household.id == Need.household_id)
+        .where(Need.status.in_(UNRESOLVED_NEEDS), Household.status == "active", late)
+        .order_by(Need.household_id, Need.created_at)
+    )
+    seen = set()
+    for household_id, area_code, need_type, created_at in session.exec(query):
+        if household_id in seen:  # the oldest need speaks for the household
+            continue
+        seen.add(household_id)
+        days = (ctx.today - today_in_china(created_at)).days
+        name = "临时救助" if need_type == RELIEF_NEED_TYPE else "诉求"
+        yield Hit(area_code, f"{name}于 {_day(created_at)} 提出，{days} 天仍未解决", household_id=household_id)
+
+
+# ---- overdue visits ------------------------------------------------------------------------
+
+
+def must_visit_overdue(session: Session, ctx: Context) -> Iterable[Hit]:
+    """An 八必访 household past its routine interval (services/visits/schedule.py), or never visited that long."""
+    alone = _alone(session, ctx)
+    categories = defaultdict(set)
+    query = (
+        select(Person.household_id, PersonCategory.category)
+        .distinct()
+        .join(PersonCategory, PersonCategory.person_id == Person.id)
+        .join(Household, Household.id == Person.household_id)
+        .where(Household.status == "active", Household.kind == "family")
+    )
+    for household_id, category in session.exec(query):
+        categories[household_id].add(category)
+    must = {
+        hid
+        for hid, cats in categories.items()
+        if cats.intersection(MUST_VISIT_CATEGORIES) or (ALONE_MUST_VISIT in cats and hid in alone)
+    }
+    if not must:
+        return
+    days = frequencies(session)
+    households = select(
+        Household.id, Household.area_code, Household.last_visit_at, Household.last_risk, Household.created_at
+    ).where(Household.status == "active", Household.kind == "family")
+    for household_id, area_code, last_visit_at, last_risk, created_at in session.exec(households):
+        if household_id not in must:
+            continue
+        interval = interval_days(days, categories[household_id], last_risk)
+        since = last_visit_at or created_at
+        due = today_in_china(since + timedelta(days=interval))
+        if due >= ctx.today:
+            continue
+        kinds = "、".join(label(c) for c in sorted(categories[household_id]) if c in MUST_VISIT_CATEGORIES)
+        kinds = kinds or f"{label(ALONE_MUST_VISIT)}（独居）"
+        late = (ctx.today - due).days
+        if last_visit_at:
+            reason = f"{kinds}，应每 {interval} 天走访，上次 {_day(last_visit_at)}，已逾期 {late} 天"
+        else:
+            reason = f"{kinds}，应每 {interval} 天走访，登记后从未走访，已逾期 {late} 天"
+        yield Hit(area_code, reason, household_id=household_id)
+
+
+def alone_no_contact_90(session: Session, ctx: Context) -> Iterable[Hit]:
+    """A household of one person with no visit for the threshold's days (never visited: registered that long ago)."""
+    alone = _alone(session, ctx)
+    cutoff = ctx.ago(ctx.threshold)
+    quiet = or_(
+        Household.last_visit_at < cutoff, and_(Household.last_visit_at.is_(None), Household.created_at < cutoff)
+    )
+    query = select(Household.id, Household.area_code, Household.last_visit_at).where(
+        Household.status == "active", Household.kind == "family", quiet
+    )
+    for household_id, area_code, last_visit_at in session.exec(query):
+        if household_id not in alone:
+            continue
+        seen = f"上次走访 {_day(last_visit_at)}" if last_visit_at else "登记后从未走访"
+        yield Hit(area_code, f"独居，{ctx.threshold} 天以上无人走访（{seen}）", household_id=household_id)
+
+
+# ---- money (整改 items of services/payouts) ----------------------------------------------------
+
+
+def _corrections(session: Session, *conditions):
+    """Open 整改 items of registered households, oldest first, one per subject (person, else household)."""
+    query = (
+        select(Correction)
+        .where(Correction.status == "open", Correction.household_id.is_not(None), *conditions)
+        .order_by(Correction.created_at, Correction.id)
+    )
+    return session.exec(query)
+
+
+def _money_hit(correction: Correction, reason: str) -> Hit:
+    return Hit(
+        correction.area_code,
+        reason[:300],
+        household_id=correction.household_id,
+        person_id=correction.person_id,
+    )
+
+
+def failed_not_reissued(session: Session, ctx: Context) -> Iterable[Hit]:
+    """A failed payment (整改 item of kind failed) still open the threshold's days after it was found."""
+    for c in _corrections(session, Correction.kind == "failed", Correction.created_at < ctx.ago(ctx.threshold)):
+        yield _money_hit(c, f"{c.period} 发放失败，{ctx.threshold} 天仍未补发：{c.reason}")
+
+
+def paid_after_exit(session: Session, ctx: Context) -> Iterable[Hit]:
+    """An open 整改 item of kind after_exit: paid after the household exited (or the person died)."""
+    for c in _corrections(session, Correction.kind == "after_exit"):
+        yield _money_hit(c, f"{c.period} 退出后仍发放：{c.reason}")
+
+
+def correction_overdue(session: Session, ctx: Context) -> Iterable[Hit]:
+    """An open 整改 item past its deadline."""
+    for c in _corrections(session, Correction.deadline < ctx.today):
+        yield _money_hit(c, f"整改期限 {c.deadline.isoformat()} 已过仍未办结：{c.reason}")
+
+
+def family_says_unpaid(session: Session, ctx: Context) -> Iterable[Hit]:
+    """An open 整改 item of kind disputed: the bank says paid, the family said not at a visit."""
+    for c in _corrections(session, Correction.kind == "disputed"):
+        yield _money_hit(c, f"{c.period} 银行显示已发放，家人说没有收到：{c.reason}")
+
+
+# ---- birthdays and age ---------------------------------------------------------------------
+
+
+def orphan_turning_18(session: Session, ctx: Context) -> Iterable[Hit]:
+    """A 孤儿 or 事实无人抚养 child whose 18th birthday falls today or within the threshold's days."""
+    first = _years_before(ctx.today, 18)
+    last = _years_before(ctx.today + timedelta(days=ctx.threshold), 18)
+    query = (
+        select(Person.id, Person.household_id, Household.area_code, Person.birth_date)
+        .distinct()
+        .join(PersonCategory, PersonCategory.person_id == Person.id)
+        .join(Household, Household.id == Person.household_id)
+        .where(
+            PersonCategory.category.in_(ORPHAN_CATEGORIES),
+            Household.status == "active",
+            Person.birth_date >= first,
+            Person.birth_date <= last,
+        )
+    )
+    for person_id, household_id, area_code, born in session.exec(query):
+        birthday = born.replace(year=born.year + 18) if not (born.month == 2 and born.day == 29) else None
+        when = birthday.isoformat() if birthday else f"{born.year + 18}-03-01"
+        yield Hit(area_code, f"{when} 年满 18 岁，保障将变化", household_id=household_id, person_id=person_id)
+
+
+def elderly_without_allowance(session: Session, ctx: Context) -> Iterable[Hit]:
+    """A person 80 or older with no paid 高龄补贴 this year, in a county that imported 高龄补贴 results this year."""
+    year = str(ctx.today.year)
+    this_year = and_(Payment.program_code == "elderly", Payment.period.startswith(year))
+    counties = set(session.exec(select(Payment.county_code).distinct().where(this_year)))
+    if not counties:
+        return
+    paid = set(session.exec(select(Payment.person_id).distinct().where(this_year, Payment.status == "paid")))
+    born_by = _years_before(ctx.today, 80)
+    query = (
+        select(Person.id, Person.household_id, Household.area_code, Person.birth_date)
+        .join(Household, Household.id == Person.household_id)
+        .where(Household.status == "active", Person.birth_date <= born_by)
+    )
+    for person_id, household_id, area_code, born in session.exec(query):
+        if person_id in paid or _county(area_code) not in counties:
+            continue
+        age = ctx.today.year - born.year - ((ctx.today.month, ctx.today.day) < (born.month, born.day))
+        reason = f"{age} 岁，{year} 年县里导入的高龄补贴发放结果中没有已发放记录"
+        yield Hit(area_code, reason, household_id=household_id, person_id=person_id)
+
+
+def _recent_periods(today: date, months: int = 3) -> set[str]:
+    """Period codes of this month and the `months` before it: YYYY-MM and their quarters YYYY-Qn."""
+    codes, year, month = set(), today.year, today.month
+    for _ in range(months + 1):
+        codes.update({f"{year}-{month:02d}", f"{year}-Q{(month - 1) // 3 + 1}"})
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return codes
+
+
+def severe_disability_without_care(session: Session, ctx: Context) -> Iterable[Hit]:
+    """Disability grade 1–2 with no paid 护理补贴 in the last 3 months, where the county imported those results."""
+    window = and_(Payment.program_code == "disability_care", Payment.period.in_(_recent_periods(ctx.today)))
+    counties = set(session.exec(select(Payment.county_code).distinct().where(window)))
+    if not counties:
+        return
+    paid = set(session.exec(select(Payment.person_id).distinct().where(window, Payment.status == "paid")))
+    query = (
+        select(Person.id, Person.household_id, Household.area_code, Person.disability_grade)
+        .join(Household, Household.id == Person.household_id)
+        .where(Household.status == "active", Person.disability_grade.in_((1, 2)))
+    )
+    for person_id, household_id, area_code, grade in session.exec(query):
+        if person_id in paid or _county(area_code) not in counties:
+            continue
+        reason = f"{grade} 级残疾，近 3 个月县里导入的护理补贴发放结果中没有已发放记录"
+        yield Hit(area_code, reason, household_id=household_id, person_id=person_id)
+
+
+# ---- care ----------------------------------------------------------------------------------
+
+
+def care_agreement_missing(session: Session, ctx: Context) -> Iterable[Hit]:
+    """A 分散供养特困 person or 留守儿童 whose household has no signed care agreement."""
+    seen = set()
+    for person_id, household_id, area_code, category in _people_in(
+        session, CARE_CATEGORIES, Household.care_agreement_signed.is_(False)
+    ):
+        if person_id in seen:
+            continue
+        seen.add(person_id)
+        paper = "三方委托照料服务协议" if category == "tekun_dispersed" else "留守儿童委托监护责任确认书"
+        yield Hit(area_code, f"{label(category)}，未签{paper}", household_id=household_id, person_id=person_id)
+
+
+# ---- the table -----------------------------------------------------------------------------
+
+_RULES = (
+    Rule(
+        "urgent_no_follow_up", "red", 2, 2, "紧急情况未跟进",
+        "走访时标记为紧急，之后若干天（阈值）内没有再次走访该户。",
+        urgent_no_follow_up,
+    ),
+    Rule(
+        "need_open_too_long", "orange", 7, 30, "诉求长期未解决",
+        "走访中提出的诉求超过期限仍未解决：临时救助 7 天，其他诉求按阈值（默认 30 天）。",
+        need_open_too_long,
+    ),
+    Rule(
+        "must_visit_overdue", "red", 3, None, "八必访对象走访逾期",
+        "分散供养特困（独居）、孤寡老人、重病重残、孤儿、事实无人抚养、困境儿童所在户，超过走访频次设置的间隔没有走访"
+        "（从未走访的，从登记时算起）。",
+        must_visit_overdue,
+    ),
+    Rule(
+        "alone_no_contact_90", "red", 3, 90, "独居无人联系",
+        "只有一名成员的户，超过阈值天数（默认 90 天）没有任何走访（从未走访的，从登记时算起）。",
+        alone_no_contact_90,
+    ),
+    Rule(
+        "failed_not_reissued", "orange", 7, 15, "发放失败未补发",
+        "银行结果为发放失败的整改事项，发现后超过阈值天数（默认 15 天）仍未办结。",
+        failed_not_reissued,
+    ),
+    Rule(
+        "paid_after_exit", "red", 7, None, "退出后仍发放",
+        "户已退出（或人已去世）后仍有发放记录，整改事项尚未办结。",
+        paid_after_exit,
+    ),
+    Rule(
+        "correction_overdue", "orange", 7, None, "整改逾期",
+        "整改事项超过整改期限仍未办结。",
+        correction_overdue,
+    ),
+    Rule(
+        "family_says_unpaid", "orange", 7, None, "银行已发放但家人说没收到",
+        "银行结果为已发放，走访时家人说没有收到，整改事项尚未办结。",
+        family_says_unpaid,
+    ),
+    Rule(
+        "orphan_turning_18", "yellow", 30, 60, "孤儿即将年满 18 岁",
+        "孤儿、事实无人抚养儿童在阈值天数（默认 60 天）内年满 18 岁，保障政策将变化，需提前衔接。",
+        orphan_turning_18,
+    ),
+    Rule(
+        "elderly_without_allowance", "yellow", 30, None, "高龄老人未领高龄补贴",
+        "年满 80 岁的人员，本年度没有已发放的高龄补贴记录。只核对本年度导入过高龄补贴发放结果的县（区）："
+        "没有导入的县无从判断，不提示。",
+        elderly_without_allowance,
+    ),
+    Rule(
+        "severe_disability_without_care", "yellow", 30, None, "重度残疾未领护理补贴",
+        "残疾等级为一级或二级的人员，近 3 个月没有已发放的重度残疾人护理补贴记录。只核对这段时间导入过护理补贴"
+        "发放结果的县（区）：没有导入的县无从判断，不提示。",
+        severe_disability_without_care,
+    ),
+    Rule(
+        "care_agreement_missing", "orange", 15, None, "未签委托照料协议",
+        "分散供养特困人员或留守儿童所在户未签三方委托照料服务协议（留守儿童委托监护责任确认书）。目前依据户的"
+        "“已签协议”标记；协议作为记录（有效期、续签提醒）随后上线，届时还将提示 30 天内到期的协议。",
+        care_agreement_missing,
+    ),
+)  # fmt: skip
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+GRADE_LABELS = {"red": "红", "orange": "橙", "yellow": "黄"}
