@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, func, select
 
 from models import Correction, Household, Need, Payment, Person, PersonCategory, Visit
-from services.clock import today_in_china
+from services.clock import china_date
 from services.registry.categories import label
 from services.visits.schedule import frequencies, interval_days
 
@@ -91,7 +91,7 @@ class Rule:
 
 
 def _day(moment: datetime | None) -> str:
-    return today_in_china(moment).isoformat() if moment else ""
+    return china_date(moment).isoformat() if moment else ""  # stored times are UTC, zone or not
 
 
 def _years_before(day: date, years: int) -> date:
@@ -164,7 +164,7 @@ def need_open_too_long(session: Session, ctx: Context) -> Iterable[Hit]:
         if household_id in seen:  # the oldest need speaks for the household
             continue
         seen.add(household_id)
-        days = (ctx.today - today_in_china(created_at)).days
+        days = (ctx.today - china_date(created_at)).days
         name = "临时救助" if need_type == RELIEF_NEED_TYPE else "诉求"
         yield Hit(area_code, f"{name}于 {_day(created_at)} 提出，{days} 天仍未解决", household_id=household_id)
 
@@ -201,7 +201,7 @@ def must_visit_overdue(session: Session, ctx: Context) -> Iterable[Hit]:
             continue
         interval = interval_days(days, categories[household_id], last_risk)
         since = last_visit_at or created_at
-        due = today_in_china(since + timedelta(days=interval))
+        due = china_date(since + timedelta(days=interval))
         if due >= ctx.today:
             continue
         kinds = "、".join(label(c) for c in sorted(categories[household_id]) if c in MUST_VISIT_CATEGORIES)
