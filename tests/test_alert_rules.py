@@ -303,7 +303,7 @@ def test_the_run_alerts_command_prints_the_counts(app, session, world, as_json):
 
 
 def test_every_category_the_rules_name_exists():
-    from services.alerts import rules
+    from services.alerts import base as rules
     from services.registry.categories import CATEGORIES
 
     named = {*rules.MUST_VISIT_CATEGORIES, rules.ALONE_MUST_VISIT, *rules.ORPHAN_CATEGORIES, *rules.CARE_CATEGORIES}

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from models import Alert, AlertRule, utcnow
 from services import audit
-from services.alerts.rules import RULES, Context, Hit
+from services.alerts.base import Context, Hit
+from services.alerts.rules import RULES
 from services.bulk import insert_new
 from services.clock import today_in_china
 
