@@ -81,6 +81,8 @@ CAPABILITIES = {
     "work_report.read": Capability(("county", "city", "admin"), "查看县（区）工作报告"),
     "work_report.write": Capability(("county",), "撰写和报送本县（区）工作报告"),
     "work_report.return": Capability(CITY, "退回县（区）工作报告"),
+    # 主动发现 (issue 14)
+    "alerts.view": Capability(("assistant", *OFFICERS), "查看辖区内的主动发现预警"),
     # subsidy payouts (issue 13)
     "payouts.view": Capability(OFFICERS, "查看补贴发放：到没到、失败、漏发和整改"),
     # the household page's 补贴到账: officers, and the village's assistant (scope keeps them to their village)

@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 from services.api.offline_schemas import OfflinePackOut
 from services.api.relief_schemas import DecisionIn, ReliefIn, ReliefOut, StaleOut
 from services.api.schemas import (
+    AlertListOut,
     CoverageOut,
     ErrorOut,
     HouseholdListOut,
@@ -197,6 +198,19 @@ OFFLINE_PACK = Operation(
     headers=(Header("If-None-Match", "上次收到的 ETag（原样带回）"),),
     response_headers={"ETag": "资料内容的标识，下次请求放在 If-None-Match", "Cache-Control": "private, no-cache"},
 )
+ALERTS = Operation(
+    "alerts",
+    "GET",
+    "/alerts",
+    "辖区内的主动发现预警（红色在前、到期早的在前，分页：答复里的 next 是下一页的地址）",
+    ok={200: ("一页预警", AlertListOut)},
+    errors=(400, 401, 403),
+    query=(
+        Query("state", "状态", {"type": "string", "enum": ["open", "assigned", "checked", "closed"]}),
+        Query("household_id", "只看这一户的", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+        Query("page", "页码，从 1 开始（不是数字时为第 1 页）", {"type": "integer", "minimum": 1, "default": 1}),
+    ),
+)
 OPERATIONS = (
     ME,
     OFFLINE_PACK,
@@ -209,6 +223,7 @@ OPERATIONS = (
     RELIEF,
     DECIDE_RELIEF,
     ADD_RELIEF_PHOTO,
+    ALERTS,
     OPENAPI,
 )
 

@@ -336,3 +336,27 @@ def fingerprint(payload: BaseModel) -> str:
     """Return a hash of what was submitted, to tell a replay (same id, same content) from a clash."""
     canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AlertOut(BaseModel):
+    """A 主动发现 alert: which rule, how grave, about whom, due when, where it stands."""
+
+    id: int
+    rule: str
+    rule_label: str
+    grade: Literal["red", "orange", "yellow"]
+    household_id: int | None
+    person_id: int | None
+    candidate_id: int | None
+    area_code: str
+    reason: str
+    due_at: datetime
+    state: Literal["open", "assigned", "checked", "closed"]
+    level: Literal["village", "township", "county"]
+
+
+class AlertListOut(BaseModel):
+    """One page of alerts in scope; `next` is the address of the next page (null on the last)."""
+
+    items: list[AlertOut]
+    next: str | None
