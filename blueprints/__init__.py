@@ -4,6 +4,7 @@ Blueprints never import each other: what two of them need lives here, or in serv
 """
 
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import current_app, make_response, render_template, request
 from flask import session as cookie
@@ -53,6 +54,11 @@ def form_number(name: str, default: int = -1) -> int:
 def photo_folder() -> Path:
     """Return where photos are stored (PHOTO_FOLDER, else instance/photos)."""
     return Path(current_app.config.get("PHOTO_FOLDER") or Path(current_app.instance_path) / "photos")
+
+
+def attachment(ascii_name: str, chinese_name: str) -> str:
+    """Return a Content-Disposition naming the file in ASCII first (kept by every browser), Chinese second."""
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}"
 
 
 def upload_folder() -> Path:

@@ -1,13 +1,11 @@
 """Imports: a county roster (花名册导入: upload, see what it would do, confirm), and an assistant's outbox file
 (导入离线记录: a township officer lands the records a phone could not send)."""
 
-from pathlib import Path
-
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask import session as cookie
 from flask_login import current_user, login_required
 
-from blueprints import actor, photo_folder
+from blueprints import actor, photo_folder, upload_folder
 from db import get_session
 from services.errors import Conflict, Invalid
 from services.offline import outbox_file
@@ -19,10 +17,6 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 PENDING = "roster_upload"  # signed-cookie key: the stored upload this user may confirm
 OUTBOX_BODY_LIMIT = outbox_file.MAX_FILE_BYTES + 1024 * 1024  # the file and the multipart wrapping around it
-
-
-def _folder() -> Path:
-    return Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "imports")
 
 
 def _upload_form(error: str | None = None, status: int = 200):
@@ -39,13 +33,13 @@ def upload():
     file = request.files.get("file")
     try:
         stored, preview = roster.receive_upload(
-            get_session(), current_user, file.stream if file else None, file.filename if file else None, _folder()
+            get_session(), current_user, file.stream if file else None, file.filename if file else None, upload_folder()
         )
     except (Invalid, Conflict) as error:
         return _upload_form(str(error), 400)
     earlier = cookie.get(PENDING)
     if earlier:  # an upload previewed before and never confirmed
-        roster.discard(_folder(), earlier.get("file", ""))
+        roster.discard(upload_folder(), earlier.get("file", ""))
     cookie[PENDING] = {"file": stored, "name": preview.file_name, "user": current_user.id}
     return render_template(
         "imports/preview.html", preview=preview, stored=stored, personal_data=True, back_url=url_for("imports.upload")
@@ -63,12 +57,12 @@ def confirm():
     session = get_session()
     try:
         preview, (households, persons) = roster.import_stored(
-            session, actor(), _folder(), pending["file"], pending["name"]
+            session, actor(), upload_folder(), pending["file"], pending["name"]
         )
     except (Invalid, Conflict) as error:
         return _upload_form(str(error), 400)
     session.commit()
-    roster.discard(_folder(), cookie.pop(PENDING)["file"])
+    roster.discard(upload_folder(), cookie.pop(PENDING)["file"])
     return render_template(
         "imports/result.html",
         preview=preview,

@@ -1,11 +1,9 @@
 """Reports for a campaign: the statistics table (附表, .xlsx) and the counties' four-part work reports."""
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from blueprints import actor, area_from_request, campaign_from_request, form_number
+from blueprints import actor, area_from_request, attachment, campaign_from_request, form_number
 from db import get_session
 from models import Campaign
 from services import audit
@@ -21,11 +19,6 @@ from services.permissions import can, require
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def attachment(ascii_name: str, chinese_name: str) -> str:
-    """Return a Content-Disposition naming the file in ASCII first (kept by every browser), Chinese second."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}"
 
 
 @bp.route("/statistics.xlsx")

@@ -1,11 +1,9 @@
 """应发名册: a county officer chooses a program and period, sees who is on the roll, and downloads it for the bank."""
 
-from urllib.parse import quote
-
 from flask import Response, render_template, request
 from flask_login import current_user, login_required
 
-from blueprints import actor
+from blueprints import actor, attachment
 from blueprints.payouts import bp
 from db import get_session
 from services.clock import today_in_china
@@ -14,12 +12,6 @@ from services.permissions import require
 from services.registry.idnumber import mask
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def attachment(ascii_name: str, chinese_name: str) -> str:
-    """Return a Content-Disposition naming the file in ASCII first, Chinese second (as blueprints/reports.py does:
-    blueprints do not import each other)."""
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}"
 
 
 def _roll():
