@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, area_from_request, campaign_from_request, is_htmx, page_number, render_page_or_partial
 from db import get_session
-from services.campaigns import campaigns, coverage
+from services.campaigns import campaigns, coverage, discovery_stats
 from services.campaigns import stats as campaign_stats
 from services.errors import Invalid
 from services.permissions import require
@@ -54,6 +54,7 @@ def breakdown():
         categories=CATEGORIES,
         table_categories=campaign_stats.TABLE_CATEGORIES,
         need_types=NEED_TYPES,
+        outcomes=discovery_stats.OUTCOMES,
         back_url=url_for("coverage.index", campaign=campaign.id, area=area.code),
     )
 

@@ -10,7 +10,7 @@ from services import audit
 from services.campaigns import campaigns, statistics_xlsx, work_report
 from services.campaigns import stats as campaign_stats
 from services.campaigns.work_report import PARTS, TIMING
-from services.campaigns.work_report_draft import draft_basic_situation
+from services.campaigns.work_report_draft import draft_basic_situation, draft_measures
 from services.clock import today_in_china
 from services.errors import Conflict, Invalid, Stale
 from services.names import user_names
@@ -88,6 +88,9 @@ def report_page(campaign_id: int, area_code: str):
         stats = campaign_stats.statistics(session, current_user, campaign, area)
         parts["basic_situation"] = draft_basic_situation(stats)
         notice = "已按最新数据重新生成“对象基本情况”，核对后请保存"
+        if not parts["measures"].strip() and draft_measures(stats):  # never over what the officer wrote
+            parts["measures"] = draft_measures(stats)
+            notice = "已按最新数据重新生成“对象基本情况”并起草“解决措施”，核对后请保存"
         return _render_report(campaign, area, values=parts, notice=notice)
     if action not in DONE:
         abort(400)
@@ -202,9 +205,10 @@ def _back_url(campaign: Campaign) -> str:
 
 
 def _first_draft(session, campaign: Campaign, area) -> dict[str, str]:
-    """Return the parts of a report nobody has saved yet: 对象基本情况 drafted from the data, the rest empty."""
+    """Return the parts of a report nobody has saved yet: 对象基本情况 and 解决措施 drafted, the rest empty."""
     stats = campaign_stats.statistics(session, current_user, campaign, area)
-    return {key: draft_basic_situation(stats) if key == "basic_situation" else "" for key in PARTS}
+    drafts = {"basic_situation": draft_basic_situation(stats), "measures": draft_measures(stats)}
+    return {key: drafts.get(key, "") for key in PARTS}
 
 
 def _names(session, report) -> dict[int, str]:

@@ -21,6 +21,7 @@ from services.audit import Actor
 from services.campaigns import statistics_xlsx
 from services.campaigns import stats as campaign_stats
 from services.campaigns.coverage import Tally
+from services.campaigns.discovery_stats import OUTCOMES
 from services.campaigns.stats import NEED_COLUMNS, TABLE_CATEGORIES, AreaStats, Statistics
 from services.clock import CHINA
 from services.registry.categories import CATEGORIES
@@ -37,17 +38,20 @@ from tests.conftest import (
     add_need,
     add_relief,
 )
+from tests.discovery_helpers import add_alert, add_candidate, discovery_cells
 
 START, END = date(2026, 2, 25), date(2026, 2, 28)
 IN_WINDOW = datetime(2026, 2, 26, 3, 0, tzinfo=UTC)
 BEFORE = datetime(2026, 2, 20, 3, 0, tzinfo=UTC)
+LATER = datetime(2099, 1, 1, tzinfo=UTC)  # a due time not yet passed
 SCREENING, KINDS, FOUND, DONE = "排查情况", "对象类别（人）", "发现问题（个）", "解决情况"
+DISCOVERY = "主动发现（个）"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @pytest.fixture
 def campaign(session, world):
-    """A February campaign in 博尚镇: visits, problems found, relief granted, an institution, an agreement."""
+    """A February campaign in 博尚镇: visits, problems found, relief granted, an institution, an agreement, alerts."""
     campaign = Campaign(name="2026年2月排查回访", start_date=START, end_date=END, created_by_id=world.city.id)
     session.add(campaign)
     orphan = add_household(
@@ -80,6 +84,19 @@ def campaign(session, world):
         (world.household_a, 20000, "paid", BEFORE),
     ):
         relief(session, world, household, fen, state, at)
+    a, b, other = world.household_a, world.household_b, world.household_other
+    add_alert(session, a, IN_WINDOW, outcome="dibao", checked_at=IN_WINDOW)
+    add_alert(session, a, BEFORE, outcome="referral", checked_at=IN_WINDOW)  # raised before, checked in the window
+    add_alert(session, a, IN_WINDOW)  # waiting, overdue since March
+    add_alert(session, orphan, IN_WINDOW, state="assigned", due_at=LATER)  # waiting, not overdue
+    add_alert(session, a, BEFORE)  # raised before the window: not counted
+    add_alert(session, b, IN_WINDOW, outcome="tekun", checked_at=IN_WINDOW)
+    add_alert(session, b, IN_WINDOW, outcome="excluded", checked_at=LATER)  # checked after the window
+    add_alert(session, other, IN_WINDOW, outcome="dibao", checked_at=IN_WINDOW)  # another county
+    add_candidate(session, VILLAGE_A, IN_WINDOW)
+    add_candidate(session, VILLAGE_B, IN_WINDOW, status="registered")  # found in the window, registered since
+    add_candidate(session, VILLAGE_B, BEFORE)
+    add_candidate(session, OTHER_VILLAGE, IN_WINDOW)
     session.commit()
     return campaign
 
@@ -128,13 +145,21 @@ def figures(row: AreaStats) -> dict:
     shown[(KINDS, "机构人员")] = tally.institution_persons
     shown[(FOUND, "合计")] = row.needs_found
     shown |= {(FOUND, NEED_TYPES[code]): row.needs_by_type.get(code, 0) for code in NEED_COLUMNS}
-    return shown | {
+    shown |= {
         (DONE, "已解决（个）"): row.needs_resolved,
         (DONE, "纳入低保"): row.dibao_included,
         (DONE, "临时救助（人次）"): row.relief_count,
         (DONE, "临时救助金额（元）"): row.relief_fen / 100,
         (DONE, "签订照料协议（户）"): tally.care_agreements,
         (DONE, "转集中供养"): row.moved_to_institution,
+        (DISCOVERY, "发出预警"): row.alerts_raised,
+        (DISCOVERY, "已核实"): row.alerts_checked,
+    }
+    shown |= {(DISCOVERY, label): row.outcomes.get(code, 0) for code, label in OUTCOMES.items()}
+    return shown | {
+        (DISCOVERY, "未核实"): row.alerts_waiting,
+        (DISCOVERY, "其中逾期"): row.alerts_overdue,
+        (DISCOVERY, "待核实对象"): row.candidates_found,
     }
 
 
@@ -145,7 +170,11 @@ def many_rows(count: int) -> Statistics:
         tally = Tally(f"5309021{number:02d}000", f"{number:02d}号乡", 800 + number, 760, 2100 + number, 2000, 3, 40)
         categories = {code: 30 + number for code in TABLE_CATEGORIES}
         needs = {code: (number + index) % 23 for index, code in enumerate(NEED_COLUMNS)}
-        rows.append(AreaStats(tally, categories, needs_by_type=needs, relief_count=15, relief_fen=2_345_650))
+        discovery = {"alerts_raised": 120 + number, "alerts_checked": 100, "outcomes": dict.fromkeys(OUTCOMES, 17)}
+        discovery |= {"alerts_waiting": 21, "alerts_overdue": 9, "candidates_found": 12}
+        rows.append(
+            AreaStats(tally, categories, needs_by_type=needs, relief_count=15, relief_fen=2_345_650, **discovery)
+        )
     total = AreaStats(Tally(COUNTY, "临翔区"))
     for row in rows:
         total.add(row)
@@ -168,18 +197,33 @@ def test_the_title_names_the_table_and_the_subtitle_the_campaign_window_area_and
 def test_group_headers_are_merged_across_their_columns_and_the_area_down_two_rows():
     sheet, _rows = read_table(statistics_xlsx.build(many_rows(3)))
     merged = {str(cells) for cells in sheet.merged_cells.ranges}
-    assert merged == {"A1:AK1", "A2:AK2", "A3:A4", "B3:F3", "G3:R3", "S3:AE3", "AF3:AK3"}
-    assert [sheet[cell].value for cell in ("A3", "B3", "G3", "S3", "AF3")] == ["地区", SCREENING, KINDS, FOUND, DONE]
-    labels = [sheet.cell(4, column).value for column in range(2, 38)]
+    assert merged == {"A1:AV1", "A2:AV2", "A3:A4", "B3:F3", "G3:R3", "S3:AE3", "AF3:AK3", "AL3:AV3"}
+    groups = [sheet[cell].value for cell in ("A3", "B3", "G3", "S3", "AF3", "AL3")]
+    assert groups == ["地区", SCREENING, KINDS, FOUND, DONE, DISCOVERY]
+    labels = [sheet.cell(4, column).value for column in range(2, 49)]
+    assert len(labels) == 47 and sheet.max_column == 48
     assert labels[:5] == ["应排查户数", "应排查人数", "已排查户数", "已排查人数", "排查率"]
     assert labels[5:8] == ["低保", "特困（集中供养）", "特困（分散供养）"] and labels[16] == "机构人员"
-    assert labels[-6:] == [
+    assert labels[-17:-11] == [
         "已解决（个）",
         "纳入低保",
         "临时救助（人次）",
         "临时救助金额（元）",
         "签订照料协议（户）",
         "转集中供养",
+    ]
+    assert labels[-11:] == [
+        "发出预警",
+        "已核实",
+        "纳入低保",
+        "纳入特困",
+        "临时救助",
+        "转介",
+        "已解决",
+        "排除",
+        "未核实",
+        "其中逾期",
+        "待核实对象",
     ]
     header = sheet["B4"]
     assert header.alignment.wrap_text and header.alignment.horizontal == "center" and header.border.top.style == "thin"
@@ -226,6 +270,12 @@ def test_the_numbers_are_the_ones_counted_by_hand(as_user, campaign):
     assert mengzhun[(KINDS, "机构人员")] == 2 and mengzhun[(KINDS, "特困（集中供养）")] == 2
     assert mengzhun[(DONE, "转集中供养")] == 1 and mengzhun[(DONE, "临时救助金额（元）")] == 300.5
     assert total[(SCREENING, "排查率")] == 0.5 and total[(DONE, "临时救助（人次）")] == 2
+    # 碗窑村: three alerts raised in the window (one checked 纳入低保, two waiting, one of them overdue) and one
+    # raised before it but checked 转介 inside it; 勐准村: 纳入特困 checked in the window, 排除 only after it
+    discovery = ("发出预警", "已核实", "纳入低保", "纳入特困", "转介", "排除", "未核实", "其中逾期", "待核实对象")
+    assert [wanyao[(DISCOVERY, c)] for c in discovery] == [3, 2, 1, 0, 1, 0, 2, 1, 1]
+    assert [mengzhun[(DISCOVERY, c)] for c in discovery] == [2, 1, 0, 1, 0, 0, 0, 0, 1]
+    assert [total[(DISCOVERY, c)] for c in discovery] == [5, 3, 1, 1, 1, 0, 2, 1, 2]
 
 
 def test_the_total_row_is_the_sum_of_the_rows_and_the_rate_is_visited_over_due(as_user, campaign):
@@ -275,12 +325,24 @@ def test_the_total_row_matches_the_coverage_pages_breakdown(as_user, campaign):
     }
     for label, value in outcomes.items():
         assert f'{label}</span><span class="weui-cell__ft">{value}</span>' in page, label
+    cells = discovery_cells(page)
+    shown = {label: cells[label][1] for label in ("发出预警", "其中尚未核实", "其中已逾期", "发现待核实对象")}
+    assert shown == {
+        "发出预警": f"{total[(DISCOVERY, '发出预警')]} 条",
+        "其中尚未核实": f"{total[(DISCOVERY, '未核实')]} 条",
+        "其中已逾期": f"{total[(DISCOVERY, '其中逾期')]} 条",
+        "发现待核实对象": f"{total[(DISCOVERY, '待核实对象')]} 人",
+    }
+    assert f"预警核实结果（已核实 {total[(DISCOVERY, '已核实')]} 条）" in page
+    for label in OUTCOMES.values():
+        assert cells[label][1] == f"{total[(DISCOVERY, label)]} 条", label
 
 
 def test_the_county_gets_its_townships_as_rows(as_user, campaign):
     _sheet, rows = read_table(download(as_user("county"), campaign).data)
     assert list(rows) == ["博尚镇", "合计"]
     assert rows["博尚镇"] == rows["合计"] and rows["合计"][(FOUND, "合计")] == 5  # not 凤庆县's, not February 20th's
+    assert rows["合计"][(DISCOVERY, "纳入低保")] == 1 and rows["合计"][(DISCOVERY, "待核实对象")] == 2
 
 
 def test_a_village_gets_its_own_row_and_the_total(as_user, campaign):
@@ -319,7 +381,7 @@ def test_it_prints_on_a4_landscape_one_page_wide_with_the_headers_on_every_page(
     assert sheet.print_title_rows == "$3:$4" and sheet.print_options.horizontalCentered
     assert sheet.page_margins.left == sheet.page_margins.right == 0.25
     assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
-    assert sheet.freeze_panes == "B5" and sheet.print_area == "'统计表'!$A$1:$AK$50"
+    assert sheet.freeze_panes == "B5" and sheet.print_area == "'统计表'!$A$1:$AV$50"
 
 
 def test_a_page_break_follows_every_20_rows():

@@ -16,6 +16,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from services.campaigns.discovery_stats import OUTCOMES
 from services.campaigns.stats import NEED_COLUMNS, TABLE_CATEGORIES, AreaStats, Statistics
 from services.clock import CHINA, china_time
 from services.registry.categories import CATEGORIES
@@ -24,6 +25,7 @@ from services.visits.rules import NEED_TYPES
 TITLE = "临沧市加强困难群众兜底保障工作情况统计表"
 AREA_HEADER = "地区"
 TOTAL_LABEL = "合计"
+DISCOVERY = "主动发现（个）"
 GROUP_ROW, LABEL_ROW, FIRST_ROW = 3, 4, 5  # rows 1–2 are the title and the subtitle
 ROWS_PER_PAGE = 20
 FONT = "宋体"
@@ -51,7 +53,9 @@ class Column:
         """Return a width that shows every row's figure: Excel prints ### for a number that does not fit."""
         shown = {COUNT: "{:,.0f}", PERCENT: "{:.1%}", YUAN: "{:,.2f}"}[self.number_format]
         longest = max(len(shown.format(self.value(row))) for row in rows)
-        return max(self.width, round(longest * 1.05 + 1, 1))  # a bold 宋体 digit is about 7 px, plus margins
+        # a bold 宋体 digit is about 7 px, plus margins; shrunk to fit the page (under half size with 48 columns)
+        # LibreOffice rounds the glyphs up, so 1.05 a digit printed ### in the 合计 row
+        return max(self.width, round(longest * 1.1 + 1, 1))
 
 
 def _columns() -> list[Column]:
@@ -74,14 +78,22 @@ def _columns() -> list[Column]:
     columns.append(Column(found, "合计", lambda s: s.needs_found))
     columns += [Column(found, NEED_TYPES[t], lambda s, t=t: s.needs_by_type.get(t, 0), width=5.5) for t in NEED_COLUMNS]
     done = "解决情况"
-    return [
-        *columns,
+    columns += [
         Column(done, "已解决（个）", lambda s: s.needs_resolved),
         Column(done, "纳入低保", lambda s: s.dibao_included, width=5.5),
         Column(done, "临时救助（人次）", lambda s: s.relief_count),
         Column(done, "临时救助金额（元）", lambda s: s.relief_fen / 100, YUAN, 13),  # "12,345,678.90"
         Column(done, "签订照料协议（户）", lambda s: s.tally.care_agreements),
         Column(done, "转集中供养", lambda s: s.moved_to_institution, width=5.5),
+    ]
+    return [
+        *columns,
+        Column(DISCOVERY, "发出预警", lambda s: s.alerts_raised, width=5.5),
+        Column(DISCOVERY, "已核实", lambda s: s.alerts_checked, width=5.5),
+        *(Column(DISCOVERY, label, lambda s, o=o: s.outcomes.get(o, 0), width=5.5) for o, label in OUTCOMES.items()),
+        Column(DISCOVERY, "未核实", lambda s: s.alerts_waiting, width=5.5),
+        Column(DISCOVERY, "其中逾期", lambda s: s.alerts_overdue, width=5.5),
+        Column(DISCOVERY, "待核实对象", lambda s: s.candidates_found, width=5.5),
     ]
 
 

@@ -1,15 +1,17 @@
-"""A campaign's full statistics per child area: coverage, categories, problems found and what was done about them.
+"""A campaign's full statistics per child area: coverage, categories, problems found, what was done, 主动发现.
 
 The coverage page, the statistics table (.xlsx) and the work report all read these numbers, so they agree.
 Every figure comes from a GROUP BY on the area-code prefix; nothing loops over households.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models import Area, Campaign, Household, Need, Person, PersonCategory, ReliefApplication, User
+from models import Area, Campaign, Household, Need, Person, PersonCategory, ReliefApplication, User, utcnow
+from services.campaigns import discovery_stats
 from services.campaigns.campaigns import window
 from services.campaigns.coverage import Tally, child_prefix, coverage, household_filter, visited_case
 from services.registry.areas import area_names
@@ -20,7 +22,12 @@ from services.visits.rules import NEED_TYPES
 # The categories the statistics table has a column for (临时救助 is counted as relief granted instead).
 TABLE_CATEGORIES = [code for code in CATEGORIES if code != "temporary_relief"]
 NEED_COLUMNS = list(NEED_TYPES)  # 发现问题 columns, by type
-GRANTED = ("approved", "paid")  # relief decided in favour: approved (awaiting payment) or paid
+GRANTED = ("approved", "paid")
+LOWER = {
+    1: "县（区）",
+    2: "乡镇",
+    3: "村",
+}  # what a city's, county's, township's rows are  # relief decided in favour: approved (awaiting payment) or paid
 
 
 @dataclass
@@ -37,6 +44,14 @@ class AreaStats:
     moved_to_institution: int = 0  # 集中供养 needs found in the window and resolved (转集中供养)
     relief_count: int = 0  # temporary relief granted in the window (人次)
     relief_fen: int = 0
+    # 主动发现 (services/campaigns/discovery_stats.py)
+    alerts_raised: int = 0  # alerts raised in the window
+    alerts_waiting: int = 0  # of those, not yet checked
+    alerts_overdue: int = 0  # of those, past their due time
+    alerts_checked: int = 0  # alerts checked in the window (an outcome recorded), whenever raised
+    outcomes: dict[str, int] = field(default_factory=dict)  # of those, by outcome code
+    candidates_found: int = 0  # candidates (待核实对象) found in the window
+    candidates_waiting: int = 0  # of those, not yet checked
 
     @property
     def code(self) -> str:
@@ -58,11 +73,27 @@ class AreaStats:
             (self.visited_by_category, other.visited_by_category),
             (self.needs_by_type, other.needs_by_type),
             (self.resolved_by_type, other.resolved_by_type),
+            (self.outcomes, other.outcomes),
         ):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value
-        for name in ("needs_resolved", "dibao_included", "moved_to_institution", "relief_count", "relief_fen"):
+        for name in SUMMED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+SUMMED = (
+    "needs_resolved",
+    "dibao_included",
+    "moved_to_institution",
+    "relief_count",
+    "relief_fen",
+    "alerts_raised",
+    "alerts_waiting",
+    "alerts_overdue",
+    "alerts_checked",
+    "candidates_found",
+    "candidates_waiting",
+)
 
 
 @dataclass
@@ -75,8 +106,11 @@ class Statistics:
     children: list[AreaStats]
 
 
-def statistics(session: Session, user: User, campaign: Campaign, area: Area) -> Statistics:
-    """Gather every figure of the statistics table for an area, one row per child area, in four GROUP BY queries."""
+def statistics(session: Session, user: User, campaign: Campaign, area: Area, now: datetime | None = None) -> Statistics:
+    """Gather every figure of the statistics table for an area, one row per child area, in seven GROUP BY queries.
+
+    `now` decides which alerts not yet checked are overdue (default: this moment).
+    """
     covered = coverage(session, user, campaign, area)
     tallies = covered.children if area.level < 4 else [covered.total]  # a village is its own only row
     rows = {tally.code: AreaStats(tally) for tally in tallies}
@@ -100,7 +134,8 @@ def statistics(session: Session, user: User, campaign: Campaign, area: Area) -> 
             target.moved_to_institution += count if need_type == "institutional_care" else 0
     for prefix, count, fen in session.exec(_relief(user, campaign, area)).all():
         row(prefix).relief_count, row(prefix).relief_fen = count, int(fen or 0)
-    _name_unnamed(session, rows)
+    discovery_stats.gather(session, user, campaign, area, row, now or utcnow())
+    _name_unnamed(session, rows, area)
     total = AreaStats(Tally(area.code, area.name))
     children = sorted(rows.values(), key=lambda r: r.code)
     for child in children:
@@ -172,8 +207,14 @@ def _relief(user: User, campaign: Campaign, area: Area):
     )
 
 
-def _name_unnamed(session: Session, rows: dict[str, AreaStats]) -> None:
-    """Give rows that only needs or relief brought in their area's name."""
+def _name_unnamed(session: Session, rows: dict[str, AreaStats], area: Area) -> None:
+    """Give rows that only needs, relief, alerts or candidates brought in their area's name.
+
+    A candidate whose village is not known yet is filed under the township (or county): under that area
+    its row is the area itself, named so that nobody takes it for the whole.
+    """
     unnamed = [code for code, stats in rows.items() if stats.name == code]
     for code, name in area_names(session, unnamed).items():
         rows[code].tally.name = name
+    if area.level < 4 and area.code in rows:
+        rows[area.code].tally.name = f"{area.name}（未分到{LOWER[area.level]}）"

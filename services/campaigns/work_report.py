@@ -18,7 +18,7 @@ from services.audit import Actor
 from services.campaigns import report_docx
 from services.campaigns.coverage import Tally
 from services.campaigns.stats import AreaStats, Statistics, statistics
-from services.campaigns.work_report_draft import chinese_date, draft_basic_situation
+from services.campaigns.work_report_draft import chinese_date, draft_basic_situation, draft_measures
 from services.clock import CHINA, china_date, china_time, today_in_china
 from services.errors import Conflict, Invalid, NotAllowed, NotFound, Stale
 from services.permissions import can, require
@@ -271,7 +271,7 @@ def export_docx(
     if report is not None:
         parts = {key: getattr(report, key) for key in PARTS}
     else:
-        parts = {"basic_situation": draft_basic_situation(stats)}
+        parts = {"basic_situation": draft_basic_situation(stats), "measures": draft_measures(stats)}
     now = (now or datetime.now(UTC)).astimezone(CHINA)
     submitted = report is not None and report.report_submitted_at is not None
     dated = china_date(report.report_submitted_at) if submitted else now.date()

@@ -1,4 +1,4 @@
-"""The drafted 对象基本情况: the campaign's statistics told as plain Chinese prose, for the officer to edit."""
+"""The drafted 对象基本情况 and 解决措施: the campaign's statistics told as plain Chinese, for the officer to edit."""
 
 from datetime import date
 
@@ -27,7 +27,44 @@ def draft_basic_situation(stats: Statistics) -> str:
     """Return the drafted 对象基本情况, one paragraph per line."""
     total = stats.total
     paragraphs = [_objects(stats.area.name, total), _coverage(stats, total), _problems(total), _relief_and_care(total)]
-    return "\n".join(paragraphs)
+    return "\n".join([*paragraphs, _discovery(total)])
+
+
+def draft_measures(stats: Statistics) -> str:
+    """Return the drafted 解决措施: what the checks of 主动发现 alerts led to (empty when none was checked)."""
+    total = stats.total
+    if not total.alerts_checked:
+        return ""
+    outcomes = total.outcomes
+    done = [
+        f"{label}{outcomes[code]}{unit}"
+        for code, label, unit in (
+            ("dibao", "纳入低保", "户"),
+            ("tekun", "纳入特困供养", "户"),
+            ("relief", "实施临时救助", "人次"),
+            ("referral", "转介相关部门", "件"),
+            ("resolved", "当场解决", "件"),
+            ("excluded", "核实排除", "件"),
+        )
+        if outcomes.get(code)
+    ]
+    text = f"对主动发现预警逐条入户核实，期间核实{total.alerts_checked}条"
+    return text + ("，其中" + "、".join(done) if done else "") + "。"
+
+
+def _discovery(total: AreaStats) -> str:
+    if total.alerts_raised:
+        text = f"主动发现机制发出预警{total.alerts_raised}条，期间核实{total.alerts_checked}条"
+        if total.alerts_waiting:
+            text += f"，尚有{total.alerts_waiting}条未核实"
+            text += f"（其中逾期{total.alerts_overdue}条）" if total.alerts_overdue else ""
+    elif total.alerts_checked:
+        text = f"期间核实主动发现预警{total.alerts_checked}条"
+    else:
+        text = "期间主动发现机制未发出预警"
+    if total.candidates_found:
+        return text + f"；发现在册以外的待核实对象{total.candidates_found}人。"
+    return text + "。"
 
 
 def _objects(area_name: str, total: AreaStats) -> str:
