@@ -22,12 +22,8 @@ from services.visits.rules import NEED_TYPES
 # The categories the statistics table has a column for (临时救助 is counted as relief granted instead).
 TABLE_CATEGORIES = [code for code in CATEGORIES if code != "temporary_relief"]
 NEED_COLUMNS = list(NEED_TYPES)  # 发现问题 columns, by type
-GRANTED = ("approved", "paid")
-LOWER = {
-    1: "县（区）",
-    2: "乡镇",
-    3: "村",
-}  # what a city's, county's, township's rows are  # relief decided in favour: approved (awaiting payment) or paid
+GRANTED = ("approved", "paid")  # relief decided in favour: approved (awaiting payment) or paid
+LOWER = {1: "县（区）", 2: "乡镇", 3: "村"}  # what a city's, county's, township's child rows are
 
 
 @dataclass
