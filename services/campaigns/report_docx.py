@@ -36,7 +36,7 @@ BODY_FONT, HEADING_FONT, TITLE_FONT, TABLE_FONT = "仿宋", "黑体", "宋体", 
 HEADINGS = ("一、对象基本情况", "二、解决措施", "三、存在困难", "四、下步工作建议")
 PART_KEYS = ("basic_situation", "measures", "difficulties", "suggestions")
 BODY_PT, LINE_PT = 16, 28  # 三号 body on a fixed 28-point line, as government documents are set
-# 38 columns fit a landscape page only at 6.5 points; the 主动发现 table's 12 take 五号 (10.5 points)
+# 37 columns fit a landscape page only at 6.5 points; the 主动发现 table's 12 take 五号 (10.5 points)
 TABLE_PT, DISCOVERY_PT = 6.5, 10.5
 DISCOVERY_HEADING = "主动发现情况统计表"
 THEME_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
@@ -252,7 +252,7 @@ def _row_properties(row, header: bool) -> None:
 
 
 def _narrow_cell_margins(table) -> None:
-    """Set 0.05 cm side margins in every cell: 38 columns must fit a landscape A4 page."""
+    """Set 0.05 cm side margins in every cell: 37 columns must fit a landscape A4 page."""
     margins = OxmlElement("w:tblCellMar")
     for side, twips in (("top", 0), ("left", 28), ("bottom", 0), ("right", 28)):
         element = OxmlElement(f"w:{side}")

@@ -120,7 +120,7 @@ def _statistics_columns() -> list[Column]:
     ]
 
 
-# Wide enough for 10 pt to print at full size: the 主动发现 sheet fits the page's width without shrinking.
+# 11 columns this wide (and 地区) fill most of a landscape page's width at full size, so nothing is shrunk.
 DISCOVERY_WIDTH = 10
 
 
