@@ -14,7 +14,7 @@ from services.campaigns.discovery_stats import OUTCOMES
 from services.campaigns.work_report_draft import draft_basic_situation, draft_measures
 from tests.conftest import CITY, COUNTY, OTHER_COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, page_text
 from tests.discovery_helpers import add_alert, add_candidate, discovery_cells
-from tests.test_statistics_xlsx import DISCOVERY, read_table
+from tests.test_statistics_xlsx import DISCOVERY, read_both
 
 START, END = date(2026, 2, 25), date(2026, 2, 28)
 IN_WINDOW = datetime(2026, 2, 26, 3, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ def table(client, campaign, area=None) -> dict:
     query = {"campaign": campaign.id} | ({"area": area} if area else {})
     response = client.get("/reports/statistics.xlsx", query_string=query)
     assert response.status_code == 200, response.status_code
-    return read_table(response.data)[1]
+    return read_both(response.data)
 
 
 def stats_for(session, user, campaign, code, now=None):
@@ -237,7 +237,7 @@ def test_the_table_as_sent_keeps_its_discovery_figures_and_older_snapshots_still
     county = session.get(Area, COUNTY)
     again = work_report.snapshot_statistics(report, campaign, county)
     assert again.total == stats.total and again.children == stats.children
-    assert read_table(statistics_xlsx.build(again))[1] == read_table(statistics_xlsx.build(stats))[1]
+    assert read_both(statistics_xlsx.build(again)) == read_both(statistics_xlsx.build(stats))
     older = json.loads(report.statistics_snapshot)
     for row in [older["total"], *older["children"]]:
         for key in (

@@ -120,15 +120,31 @@ def download(client, campaign, area=None):
     return client.get("/reports/statistics.xlsx", query_string=query)
 
 
-def read_table(body: bytes):
-    """Return the sheet and its rows as {area name: {(group, column): value}}."""
-    sheet = load_workbook(BytesIO(body)).active
+def read_table(body: bytes, name: str = "统计表"):
+    """Return a sheet and its rows as {area name: {(group, column): value}}, under however many header rows."""
+    sheet = load_workbook(BytesIO(body))[name]
+    area = next(cells for cells in sheet.merged_cells.ranges if cells.min_row == 3 and cells.min_col == 1)
+    labels, first_row = area.max_row, area.max_row + 1  # 地区 is merged down every header row
     headers, group = [], None
     for column in range(2, sheet.max_column + 1):
         group = sheet.cell(3, column).value or group  # a merged group keeps its text in its first cell
-        headers.append((group, sheet.cell(4, column).value))
-    rows = {row[0]: dict(zip(headers, row[1:], strict=True)) for row in sheet.iter_rows(min_row=5, values_only=True)}
-    return sheet, rows
+        # a label merged down from a row above keeps its text in its top cell
+        label = next(sheet.cell(row, column).value for row in range(labels, 3, -1) if sheet.cell(row, column).value)
+        headers.append((group, label))
+    body_rows = sheet.iter_rows(min_row=first_row, values_only=True)
+    return sheet, {row[0]: dict(zip(headers, row[1:], strict=True)) for row in body_rows}
+
+
+def read_discovery(body: bytes):
+    """Return the 主动发现 sheet and its rows, as read_table."""
+    return read_table(body, "主动发现")
+
+
+def read_both(body: bytes) -> dict:
+    """Return the rows of both sheets together: {area name: {(group, column): value}}."""
+    main, discovery = read_table(body)[1], read_discovery(body)[1]
+    assert list(main) == list(discovery)  # the same rows on both sheets
+    return {name: row | discovery[name] for name, row in main.items()}
 
 
 def figures(row: AreaStats) -> dict:
@@ -145,22 +161,26 @@ def figures(row: AreaStats) -> dict:
     shown[(KINDS, "机构人员")] = tally.institution_persons
     shown[(FOUND, "合计")] = row.needs_found
     shown |= {(FOUND, NEED_TYPES[code]): row.needs_by_type.get(code, 0) for code in NEED_COLUMNS}
-    shown |= {
+    return shown | {
         (DONE, "已解决（个）"): row.needs_resolved,
         (DONE, "纳入低保"): row.dibao_included,
         (DONE, "临时救助（人次）"): row.relief_count,
         (DONE, "临时救助金额（元）"): row.relief_fen / 100,
         (DONE, "签订照料协议（户）"): tally.care_agreements,
         (DONE, "转集中供养"): row.moved_to_institution,
+    }
+
+
+def discovery_figures(row: AreaStats) -> dict:
+    """Return what the 主动发现 sheet should show for a row of the statistics service."""
+    shown = {
         (DISCOVERY, "发出预警"): row.alerts_raised,
         (DISCOVERY, "已核实"): row.alerts_checked,
-    }
-    shown |= {(DISCOVERY, label): row.outcomes.get(code, 0) for code, label in OUTCOMES.items()}
-    return shown | {
         (DISCOVERY, "未核实"): row.alerts_waiting,
         (DISCOVERY, "其中逾期"): row.alerts_overdue,
-        (DISCOVERY, "待核实对象"): row.candidates_found,
     }
+    shown |= {(DISCOVERY, label): row.outcomes.get(code, 0) for code, label in OUTCOMES.items()}
+    return shown | {(DISCOVERY, "待核实对象"): row.candidates_found}
 
 
 def many_rows(count: int) -> Statistics:
@@ -190,6 +210,10 @@ def test_the_title_names_the_table_and_the_subtitle_the_campaign_window_area_and
         "专项：2026年2月排查回访（2026年2月25日至2026年2月28日）    地区：临翔区    制表时间：2026年3月1日 10:30"
     )
     assert sheet["A1"].font.bold and sheet["A1"].font.name == "宋体"
+    discovery, _rows = read_discovery(statistics_xlsx.build(many_rows(3), made_at))
+    assert discovery["A1"].value == "临沧市加强困难群众兜底保障工作主动发现情况统计表"
+    assert discovery["A2"].value == sheet["A2"].value and discovery["A1"].font.bold
+    assert load_workbook(BytesIO(statistics_xlsx.build(many_rows(3)))).sheetnames == ["统计表", "主动发现"]
     as_stored = statistics_xlsx.subtitle(many_rows(1), made_at.replace(tzinfo=None))  # the database keeps UTC naive
     assert as_stored.endswith("制表时间：2026年3月1日 10:30")
 
@@ -197,14 +221,13 @@ def test_the_title_names_the_table_and_the_subtitle_the_campaign_window_area_and
 def test_group_headers_are_merged_across_their_columns_and_the_area_down_two_rows():
     sheet, _rows = read_table(statistics_xlsx.build(many_rows(3)))
     merged = {str(cells) for cells in sheet.merged_cells.ranges}
-    assert merged == {"A1:AV1", "A2:AV2", "A3:A4", "B3:F3", "G3:R3", "S3:AE3", "AF3:AK3", "AL3:AV3"}
-    groups = [sheet[cell].value for cell in ("A3", "B3", "G3", "S3", "AF3", "AL3")]
-    assert groups == ["地区", SCREENING, KINDS, FOUND, DONE, DISCOVERY]
-    labels = [sheet.cell(4, column).value for column in range(2, 49)]
-    assert len(labels) == 47 and sheet.max_column == 48
+    assert merged == {"A1:AK1", "A2:AK2", "A3:A4", "B3:F3", "G3:R3", "S3:AE3", "AF3:AK3"}
+    assert [sheet[cell].value for cell in ("A3", "B3", "G3", "S3", "AF3")] == ["地区", SCREENING, KINDS, FOUND, DONE]
+    labels = [sheet.cell(4, column).value for column in range(2, 38)]
+    assert len(labels) == 36 and sheet.max_column == 37  # 主动发现 has a sheet of its own
     assert labels[:5] == ["应排查户数", "应排查人数", "已排查户数", "已排查人数", "排查率"]
     assert labels[5:8] == ["低保", "特困（集中供养）", "特困（分散供养）"] and labels[16] == "机构人员"
-    assert labels[-17:-11] == [
+    assert labels[-6:] == [
         "已解决（个）",
         "纳入低保",
         "临时救助（人次）",
@@ -212,24 +235,40 @@ def test_group_headers_are_merged_across_their_columns_and_the_area_down_two_row
         "签订照料协议（户）",
         "转集中供养",
     ]
-    assert labels[-11:] == [
+    header = sheet["B4"]
+    assert header.alignment.wrap_text and header.alignment.horizontal == "center" and header.border.top.style == "thin"
+    inside_a_group, below_area = sheet["C3"].border, sheet["A4"].border  # merged cells keep the block's edges
+    assert inside_a_group.top.style == inside_a_group.bottom.style == "thin"
+    assert below_area.left.style == below_area.right.style == below_area.bottom.style == "thin"
+
+
+def test_the_discovery_sheet_has_its_group_over_three_subgroups_and_the_area_down_three_rows():
+    sheet, _rows = read_discovery(statistics_xlsx.build(many_rows(3)))
+    merged = {str(cells) for cells in sheet.merged_cells.ranges}
+    assert merged == {"A1:L1", "A2:L2", "A3:A5", "B3:L3", "B4:E4", "F4:K4", "L4:L5"} and sheet.max_column == 12
+    assert [sheet[cell].value for cell in ("A3", "B3", "B4", "F4", "L4")] == [
+        "地区",
+        DISCOVERY,
+        "预警核实",
+        "核实结果",
+        "待核实对象",
+    ]
+    labels = [sheet.cell(5, column).value for column in range(2, 12)]
+    assert labels == [
         "发出预警",
         "已核实",
+        "未核实",
+        "其中逾期",
         "纳入低保",
         "纳入特困",
         "临时救助",
         "转介",
         "已解决",
         "排除",
-        "未核实",
-        "其中逾期",
-        "待核实对象",
     ]
-    header = sheet["B4"]
-    assert header.alignment.wrap_text and header.alignment.horizontal == "center" and header.border.top.style == "thin"
-    inside_a_group, below_area = sheet["C3"].border, sheet["A4"].border  # merged cells keep the block's edges
-    assert inside_a_group.top.style == inside_a_group.bottom.style == "thin"
-    assert below_area.left.style == below_area.right.style == below_area.bottom.style == "thin"
+    assert sheet["L5"].value is None and sheet["F4"].font.bold and sheet["F4"].alignment.horizontal == "center"
+    below_area, under_candidates = sheet["A5"].border, sheet["L5"].border
+    assert below_area.left.style == below_area.bottom.style == under_candidates.bottom.style == "thin"
 
 
 def test_a_township_officer_gets_one_row_per_village_and_a_bold_total_row(as_user, session, campaign):
@@ -248,15 +287,20 @@ def _day(moment: datetime) -> str:
 
 
 def test_every_number_equals_the_statistics_service(as_user, session, world, campaign):
-    _sheet, rows = read_table(download(as_user("township"), campaign).data)
+    body = download(as_user("township"), campaign).data
+    (_sheet, rows), (_discovery, discovery) = read_table(body), read_discovery(body)
     stats = campaign_stats.statistics(session, world.township, campaign, session.get(Area, TOWNSHIP))
+    assert list(discovery) == list(rows) == ["碗窑村", "勐准村", "合计"]
     for row in stats.children:
         assert rows[row.name] == figures(row), row.name
-    assert rows["合计"] == figures(stats.total)
+        assert discovery[row.name] == discovery_figures(row), row.name
+    assert rows["合计"] == figures(stats.total) and discovery["合计"] == discovery_figures(stats.total)
+    assert any(value for value in discovery["合计"].values())  # the fixture's alerts are there to be counted
 
 
 def test_the_numbers_are_the_ones_counted_by_hand(as_user, campaign):
-    _sheet, rows = read_table(download(as_user("township"), campaign).data)
+    body = download(as_user("township"), campaign).data
+    _sheet, rows = read_table(body)
     wanyao, mengzhun, total = rows["碗窑村"], rows["勐准村"], rows["合计"]
     # 碗窑村: 张明华 visited, 罕春 not; 李退出 has left but their problem found in the window counts
     assert [wanyao[(SCREENING, c)] for c in ("应排查户数", "已排查户数", "应排查人数", "已排查人数")] == [2, 1, 2, 1]
@@ -272,19 +316,23 @@ def test_the_numbers_are_the_ones_counted_by_hand(as_user, campaign):
     assert total[(SCREENING, "排查率")] == 0.5 and total[(DONE, "临时救助（人次）")] == 2
     # 碗窑村: three alerts raised in the window (one checked 纳入低保, two waiting, one of them overdue) and one
     # raised before it but checked 转介 inside it; 勐准村: 纳入特困 checked in the window, 排除 only after it
+    wanyao, mengzhun, total = (read_discovery(body)[1][name] for name in ("碗窑村", "勐准村", "合计"))
     discovery = ("发出预警", "已核实", "纳入低保", "纳入特困", "转介", "排除", "未核实", "其中逾期", "待核实对象")
     assert [wanyao[(DISCOVERY, c)] for c in discovery] == [3, 2, 1, 0, 1, 0, 2, 1, 1]
     assert [mengzhun[(DISCOVERY, c)] for c in discovery] == [2, 1, 0, 1, 0, 0, 0, 0, 1]
     assert [total[(DISCOVERY, c)] for c in discovery] == [5, 3, 1, 1, 1, 0, 2, 1, 2]
 
 
-def test_the_total_row_is_the_sum_of_the_rows_and_the_rate_is_visited_over_due(as_user, campaign):
-    _sheet, rows = read_table(download(as_user("township"), campaign).data)
+@pytest.mark.parametrize("sheet", ["统计表", "主动发现"])
+def test_the_total_row_is_the_sum_of_the_rows_and_the_rate_is_visited_over_due(as_user, campaign, sheet):
+    _sheet, rows = read_table(download(as_user("township"), campaign).data, sheet)
     total = rows.pop("合计")
+    assert _sheet[f"A{_sheet.max_row}"].font.bold and _sheet[f"L{_sheet.max_row}"].font.bold
     for column, value in total.items():
         if column != (SCREENING, "排查率"):
             assert value == pytest.approx(sum(row[column] for row in rows.values())), column
-    assert total[(SCREENING, "排查率")] == total[(SCREENING, "已排查户数")] / total[(SCREENING, "应排查户数")]
+    if sheet == "统计表":
+        assert total[(SCREENING, "排查率")] == total[(SCREENING, "已排查户数")] / total[(SCREENING, "应排查户数")]
 
 
 def test_due_and_visited_match_the_coverage_page_and_the_api(as_user, campaign):
@@ -310,7 +358,8 @@ def test_due_and_visited_match_the_coverage_page_and_the_api(as_user, campaign):
 
 def test_the_total_row_matches_the_coverage_pages_breakdown(as_user, campaign):
     client = as_user("township")
-    total = read_table(download(client, campaign).data)[1]["合计"]
+    body = download(client, campaign).data
+    total = read_table(body)[1]["合计"] | read_discovery(body)[1]["合计"]
     page = client.get("/coverage/breakdown", query_string={"campaign": campaign.id}).get_data(as_text=True)
     for code in TABLE_CATEGORIES:
         shown = re.search(rf">{re.escape(CATEGORIES[code])}</a></th>\s*<td>(\d+)</td>", page)
@@ -339,15 +388,21 @@ def test_the_total_row_matches_the_coverage_pages_breakdown(as_user, campaign):
 
 
 def test_the_county_gets_its_townships_as_rows(as_user, campaign):
-    _sheet, rows = read_table(download(as_user("county"), campaign).data)
+    body = download(as_user("county"), campaign).data
+    _sheet, rows = read_table(body)
     assert list(rows) == ["博尚镇", "合计"]
     assert rows["博尚镇"] == rows["合计"] and rows["合计"][(FOUND, "合计")] == 5  # not 凤庆县's, not February 20th's
-    assert rows["合计"][(DISCOVERY, "纳入低保")] == 1 and rows["合计"][(DISCOVERY, "待核实对象")] == 2
+    _sheet, discovery = read_discovery(body)
+    assert list(discovery) == ["博尚镇", "合计"] and discovery["博尚镇"] == discovery["合计"]
+    assert discovery["合计"][(DISCOVERY, "纳入低保")] == 1 and discovery["合计"][(DISCOVERY, "待核实对象")] == 2
 
 
 def test_a_village_gets_its_own_row_and_the_total(as_user, campaign):
-    _sheet, rows = read_table(download(as_user("township"), campaign, VILLAGE_A).data)
+    body = download(as_user("township"), campaign, VILLAGE_A).data
+    _sheet, rows = read_table(body)
     assert list(rows) == ["碗窑村", "合计"] and rows["碗窑村"] == rows["合计"]
+    _sheet, discovery = read_discovery(body)
+    assert list(discovery) == ["碗窑村", "合计"] and discovery["碗窑村"] == discovery["合计"]
     assert rows["合计"][(SCREENING, "应排查户数")] == 2
 
 
@@ -373,23 +428,30 @@ def test_assistants_do_not_download_office_tables(as_user, campaign):
     assert download(as_user("assistant_a"), campaign).status_code == 403
 
 
-def test_it_prints_on_a4_landscape_one_page_wide_with_the_headers_on_every_page():
-    sheet, _rows = read_table(statistics_xlsx.build(many_rows(45)))
+@pytest.mark.parametrize(
+    ("sheet", "titles", "last_cell"), [("统计表", "$3:$4", "$AK$50"), ("主动发现", "$3:$5", "$L$51")]
+)
+def test_it_prints_on_a4_landscape_one_page_wide_with_the_headers_on_every_page(sheet, titles, last_cell):
+    sheet, _rows = read_table(statistics_xlsx.build(many_rows(45)), sheet)
     setup = sheet.page_setup
     assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9)
     assert (int(setup.fitToWidth), int(setup.fitToHeight)) == (1, 0) and sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.print_title_rows == "$3:$4" and sheet.print_options.horizontalCentered
+    assert sheet.print_title_rows == titles and sheet.print_options.horizontalCentered
     assert sheet.page_margins.left == sheet.page_margins.right == 0.25
-    assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
-    assert sheet.freeze_panes == "B5" and sheet.print_area == "'统计表'!$A$1:$AV$50"
+    assert sheet.oddFooter.center.text == "第 &P 页 共 3 页" and int(setup.firstPageNumber) == 1
+    first_row = int(titles[-1]) + 1
+    assert sheet.freeze_panes == f"B{first_row}" and sheet.print_area == f"'{sheet.title}'!$A$1:{last_cell}"
 
 
 def test_a_page_break_follows_every_20_rows():
-    sheet, rows = read_table(statistics_xlsx.build(many_rows(45)))
+    body = statistics_xlsx.build(many_rows(45))
+    (sheet, rows), (discovery, _rows) = read_table(body), read_discovery(body)
     assert len(rows) == 46  # 45 townships and 合计
     assert [brk.id for brk in sheet.row_breaks.brk] == [24, 44]  # after rows 5–24 and 25–44
-    sheet, _rows = read_table(statistics_xlsx.build(many_rows(19)))
-    assert sheet.row_breaks.brk == []  # 19 rows and 合计 fill exactly one page
+    assert [brk.id for brk in discovery.row_breaks.brk] == [25, 45]  # one header row more
+    body = statistics_xlsx.build(many_rows(19))
+    assert read_table(body)[0].row_breaks.brk == read_discovery(body)[0].row_breaks.brk == []  # 19 and 合计: a page
+    assert read_discovery(body)[0].oddFooter.center.text == "第 &P 页 共 1 页"
 
 
 def test_cells_use_song_with_percent_and_yuan_formats(as_user, campaign):
@@ -400,6 +462,9 @@ def test_cells_use_song_with_percent_and_yuan_formats(as_user, campaign):
     assert (rate.value, rate.number_format) == (0.5, "0.0%")
     assert (amount.value, amount.number_format) == (800.5, "#,##0.00")
     assert count.number_format == "#,##0" and sheet["B5"].border.bottom.style == "thin"
+    discovery, _rows = read_discovery(download(as_user("township"), campaign).data)
+    written = [cell for row in discovery.iter_rows() for cell in row if not isinstance(cell, MergedCell)]
+    assert {cell.font.name for cell in written} == {"宋体"} and discovery["B8"].number_format == "#,##0"
 
 
 def test_wide_numbers_widen_their_column_so_excel_shows_no_hashes():
@@ -408,6 +473,16 @@ def test_wide_numbers_widen_their_column_so_excel_shows_no_hashes():
     stats.total.tally.persons_due = 1_234_567  # "1,234,567"
     sheet, _rows = read_table(statistics_xlsx.build(stats))
     assert sheet.column_dimensions["AI"].width >= 14 and sheet.column_dimensions["C"].width >= 10
+
+
+def test_the_discovery_sheet_widens_its_area_column_so_no_name_wraps_out_of_its_one_line_row():
+    stats = many_rows(3)
+    stats.children[0].tally.name = "双江拉祜族佤族布朗族傣族自治县"  # 14 characters
+    body = statistics_xlsx.build(stats)
+    discovery, _rows = read_discovery(body)
+    assert discovery.column_dimensions["A"].width >= 28 and discovery.row_dimensions[6].height == 17
+    assert read_discovery(statistics_xlsx.build(many_rows(3)))[0].column_dimensions["A"].width == 12
+    assert read_table(body)[0].column_dimensions["A"].width == 16  # 统计表 wraps it in a taller row
 
 
 def _require_soffice() -> None:
@@ -422,24 +497,43 @@ def _pdf_text(pdf, page: int) -> str:
     return subprocess.run(command, capture_output=True, text=True, check=True, timeout=60).stdout
 
 
-def test_a_45_row_table_prints_on_three_landscape_a4_pages_of_20_rows(tmp_path):
+def _printed_size(pdf, page: int, word: str) -> float:
+    """Return the printed size in points of a header word of Chinese characters (each as wide as the font is big)."""
+    command = ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"]
+    boxes = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60).stdout
+    found = re.search(rf'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">{word}</word>', boxes)
+    assert found, f"{word} not on page {page}"
+    left, right = map(float, found.groups())
+    return (right - left) / len(word)
+
+
+def test_a_45_row_table_prints_each_sheet_on_three_landscape_a4_pages_of_20_rows(tmp_path):
     _require_soffice()
     (tmp_path / "table.xlsx").write_bytes(statistics_xlsx.build(many_rows(45)))
     profile = f"-env:UserInstallation=file://{tmp_path / 'profile'}"  # its own profile: runs may overlap
     command = [SOFFICE, profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), "table.xlsx"]
     subprocess.run(command, cwd=tmp_path, capture_output=True, check=True, timeout=180)
     info = subprocess.run(["pdfinfo", tmp_path / "table.pdf"], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Pages:\s+3$", info, re.M)
+    assert re.search(r"^Pages:\s+6$", info, re.M)  # 统计表 on pages 1–3, 主动发现 on 4–6
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
     assert (round(width), round(height)) == (842, 595)
-    pages = [_pdf_text(tmp_path / "table.pdf", page) for page in (1, 2, 3)]
-    for page, (first, last) in zip(pages, ((1, 20), (21, 40), (41, 45)), strict=True):
+    pages = [_pdf_text(tmp_path / "table.pdf", page) for page in range(1, 7)]
+    for page, (first, last) in zip(pages, ((1, 20), (21, 40), (41, 45)) * 2, strict=True):
         shown = [int(n) for n in re.findall(r"(\d\d)号乡", page)]
-        assert shown == list(range(first, last + 1)) and "地区" in page and "应排查" in page
+        assert shown == list(range(first, last + 1)) and "地区" in page
+    for number, page in enumerate(pages[:3], start=1):
+        assert "应排查" in page and re.search(rf"第 ?{number} 页 ?共 ?3 页", page)
+    for number, page in enumerate(pages[3:], start=1):
+        assert "发出预警" in page and "待核实对象" in page and re.search(rf"第 ?{number} 页 ?共 ?3 页", page)
     assert "临沧市加强困难群众兜底保障工作情况统计表" in pages[0] and "合计" in pages[2] and "###" not in "".join(pages)
+    assert "临沧市加强困难群众兜底保障工作主动发现情况统计表" in pages[3] and "合计" in pages[5]
+    # 10-point text shrunk to fit the page's width: the 37 columns print at 58 % (48 columns made it 46 %,
+    # 4.6 points: too small to read on paper); the 12 columns of 主动发现 are not shrunk at all
+    assert 5.6 <= _printed_size(tmp_path / "table.pdf", 1, "应排查户") < 6.2
+    assert _printed_size(tmp_path / "table.pdf", 4, "发出预警") == pytest.approx(10, abs=0.1)
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "table.pdf", "page"], cwd=tmp_path, check=True
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "4", "table.pdf", "page"], cwd=tmp_path, check=True
     )
-    png = next(tmp_path.glob("page*.png")).read_bytes()
-    png_width, png_height = struct.unpack(">II", png[16:24])
-    assert png_width > png_height  # landscape as rendered
+    for png in (tmp_path / "page-1.png", tmp_path / "page-4.png"):
+        png_width, png_height = struct.unpack(">II", png.read_bytes()[16:24])
+        assert png_width > png_height  # landscape as rendered

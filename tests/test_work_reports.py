@@ -21,6 +21,7 @@ from services.campaigns.work_report_draft import draft_basic_situation
 from services.clock import CHINA
 from services.visits.visits import record_visit
 from tests.conftest import COUNTY, OTHER_COUNTY, TOWNSHIP, add_user, login, page_text
+from tests.discovery_helpers import add_alert, add_candidate
 
 TODAY = datetime.now(CHINA).date()
 START, END = TODAY - timedelta(days=10), TODAY - timedelta(days=5)
@@ -324,6 +325,49 @@ def test_the_word_report_holds_the_four_parts_the_table_and_chinese_fonts(as_use
     assert document.styles["Heading 1"].element.rPr.rFonts.get(qn("w:eastAsiaTheme")) is None
     events = session.exec(select(AuditEvent.action, AuditEvent.user_id)).all()
     assert ("work_report.downloaded", world.city.id) in events
+
+
+def test_the_word_report_keeps_37_columns_and_sets_discovery_in_a_second_legible_table(
+    as_user, session, world, campaign
+):
+    checked = IN_WINDOW.astimezone(UTC)
+    add_alert(session, world.household_a, checked, outcome="dibao", checked_at=checked)
+    add_alert(session, world.household_a, IN_WINDOW.astimezone(UTC))  # raised, not yet checked
+    add_candidate(session, world.household_a.area_code, IN_WINDOW.astimezone(UTC))
+    session.commit()
+    document = docx_of(as_user("county").get(page_url(campaign, tail="/report.docx")))
+    main, discovery = document.tables
+    assert len(main.columns) == 37 and "主动发现（个）" not in table_row(main, 0)
+    lines = [paragraph.text for paragraph in document.paragraphs]
+    assert "临翔区春节前排查回访主动发现情况统计表" in lines
+    assert len(discovery.columns) == 12 and len(discovery.rows) == 3 + 2  # three header rows, 博尚镇 and 合计
+    assert table_row(discovery, 0) == ["地区", *["主动发现（个）"] * 11]
+    assert table_row(discovery, 1)[1:] == [*["预警核实"] * 4, *["核实结果"] * 6, "待核实对象"]
+    labels = table_row(discovery, 2)
+    assert labels[1:] == [
+        "发出预警",
+        "已核实",
+        "未核实",
+        "其中逾期",
+        "纳入低保",
+        "纳入特困",
+        "临时救助",
+        "转介",
+        "已解决",
+        "排除",
+        "待核实对象",
+    ]
+    expected = statistics_now(session, world, campaign)
+    for index, row in ((3, expected.children[0]), (4, expected.total)):
+        figures = dict(zip(labels[1:], table_row(discovery, index)[1:], strict=True))
+        assert figures["发出预警"] == str(row.alerts_raised) == "2" and figures["未核实"] == "1"
+        assert figures["已核实"] == figures["纳入低保"] == "1" and figures["纳入特困"] == "0"
+        assert figures["待核实对象"] == str(row.candidates_found) == "1"
+    assert table_row(discovery, 3)[0] == "博尚镇" and table_row(discovery, 4)[0] == "合计"
+    assert discovery.rows[4].cells[1].paragraphs[0].runs[0].bold  # 合计 in bold
+    sizes = {cell.paragraphs[0].style.font.size.pt for row in discovery.rows for cell in row.cells}
+    assert sizes == {10.5} and document.styles["附表"].font.size.pt == 6.5  # 12 columns take 五号, 37 stay small
+    assert all(row._tr.trPr.find(qn("w:tblHeader")) is not None for row in discovery.rows[:3])
 
 
 def test_an_unsaved_report_exports_with_the_draft(as_user, session, world, campaign):

@@ -1,4 +1,4 @@
-"""A county's work report as a Word document: the four parts in 公文 style, then the statistics table (附表).
+"""A county's work report as a Word document: the four parts in 公文 style, then the statistics tables (附表).
 
 Chinese text needs its font named in w:eastAsia: python-docx's font.name sets only the Latin fonts, and
 the default template's theme fonts (minorEastAsia …) would otherwise win, so both are set by hand here.
@@ -17,7 +17,17 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from models import Area, Campaign
-from services.campaigns.statistics_xlsx import AREA_HEADER, COLUMNS, COUNT, PERCENT, TOTAL_LABEL, YUAN, Column
+from services.campaigns.statistics_columns import (
+    COUNT,
+    DISCOVERY_COLUMNS,
+    PERCENT,
+    STATISTICS_COLUMNS,
+    TOTAL_LABEL,
+    YUAN,
+    Column,
+    header_blocks,
+    header_depth,
+)
 from services.campaigns.stats import AreaStats, Statistics
 from services.campaigns.work_report_draft import chinese_date, window_text
 
@@ -25,28 +35,22 @@ LATIN = "Times New Roman"
 BODY_FONT, HEADING_FONT, TITLE_FONT, TABLE_FONT = "仿宋", "黑体", "宋体", "宋体"
 HEADINGS = ("一、对象基本情况", "二、解决措施", "三、存在困难", "四、下步工作建议")
 PART_KEYS = ("basic_situation", "measures", "difficulties", "suggestions")
-BODY_PT, LINE_PT, TABLE_PT = 16, 28, 6.5  # 三号 body on a fixed 28-point line, as government documents are set
+BODY_PT, LINE_PT = 16, 28  # 三号 body on a fixed 28-point line, as government documents are set
+# 37 columns fit a landscape page only at 6.5 points; the 主动发现 table's 12 take 五号 (10.5 points)
+TABLE_PT, DISCOVERY_PT = 6.5, 10.5
+DISCOVERY_HEADING = "主动发现情况统计表"
 THEME_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 
 SHOWN = {COUNT: "{:.0f}", PERCENT: "{:.1%}", YUAN: "{:.2f}"}  # no thousands commas: the columns are narrow
 TABLE_WIDTH_CM, NAME_WIDTH_CM = 27.3, 1.6  # landscape A4 less 1.2 cm margins; 地区 gets two characters a line
+DISCOVERY_NAME_CM = 3.6  # 地区 in 10.5 points: 博尚镇（未分到村） on one line
 
 
-def groups() -> list[tuple[str, list[Column]]]:
-    """Return the statistics table's columns in their groups, as the .xlsx has them."""
-    found: list[tuple[str, list[Column]]] = []
-    for column in COLUMNS:
-        if not found or found[-1][0] != column.group:
-            found.append((column.group, []))
-        found[-1][1].append(column)
-    return found
-
-
-def _widths_cm() -> list[float]:
+def _widths_cm(columns: list[Column], name_cm: float = NAME_WIDTH_CM) -> list[float]:
     """Share the page's width among the columns as the .xlsx does among its own."""
-    total = sum(column.width for column in COLUMNS)
-    return [column.width * (TABLE_WIDTH_CM - NAME_WIDTH_CM) / total for column in COLUMNS]
+    total = sum(column.width for column in columns)
+    return [column.width * (TABLE_WIDTH_CM - name_cm) / total for column in columns]
 
 
 def _shown(column: Column, row: AreaStats) -> str:
@@ -120,6 +124,7 @@ def _styles(document) -> None:
     _own_style(document, "附表标题", TITLE_FONT, 15, WD_ALIGN_PARAGRAPH.CENTER, bold=True).space_after = Pt(4)
     _own_style(document, "附表说明", TABLE_FONT, 9, WD_ALIGN_PARAGRAPH.LEFT).space_after = Pt(4)
     _own_style(document, "附表", TABLE_FONT, TABLE_PT, WD_ALIGN_PARAGRAPH.CENTER)
+    _own_style(document, "主动发现表", TABLE_FONT, DISCOVERY_PT, WD_ALIGN_PARAGRAPH.CENTER)
 
 
 def _line(paragraph_format, first_line: bool) -> None:
@@ -177,7 +182,7 @@ def _page_numbers(section) -> None:
 
 
 def _table_section(document, area: Area, campaign: Campaign, stats: Statistics, note: str) -> None:
-    """Start a landscape A4 section and set the statistics table in it."""
+    """Start a landscape A4 section and set the statistics table in it, then the 主动发现 table."""
     section = document.add_section(WD_SECTION.NEW_PAGE)
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Cm(29.7), Cm(21)
@@ -186,48 +191,52 @@ def _table_section(document, area: Area, campaign: Campaign, stats: Statistics, 
     _paragraph(document, "附表", "附表标记")
     _paragraph(document, f"{area.name}{campaign.name}统计表", "附表标题")
     _paragraph(document, f"填报单位：{area.name}民政局　　{note}", "附表说明")
+    _table(document, STATISTICS_COLUMNS, stats, "附表", [NAME_WIDTH_CM, *_widths_cm(STATISTICS_COLUMNS)])
+    heading = _paragraph(document, f"{area.name}{campaign.name}{DISCOVERY_HEADING}", "附表标题")
+    heading.paragraph_format.space_before = Pt(12)
+    heading.paragraph_format.keep_with_next = True
+    widths = [DISCOVERY_NAME_CM, *_widths_cm(DISCOVERY_COLUMNS, DISCOVERY_NAME_CM)]
+    _table(document, DISCOVERY_COLUMNS, stats, "主动发现表", widths)
+
+
+def _table(document, columns: list[Column], stats: Statistics, style: str, widths: list[float]) -> None:
+    """Add a table: its header rows, a row per child area, the bold 合计 row, the columns' widths."""
     rows = [*stats.children, stats.total]
-    table = document.add_table(rows=2 + len(rows), cols=1 + len(COLUMNS))
+    depth = header_depth(columns)
+    table = document.add_table(rows=depth + len(rows), cols=1 + len(columns))
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     _narrow_cell_margins(table)
-    _header(table)
-    for index, row in enumerate(rows, start=2):
+    _header(table, columns, style)
+    for index, row in enumerate(rows, start=depth):
         is_total = row is stats.total
-        values = [TOTAL_LABEL if is_total else row.name, *(_shown(column, row) for column in COLUMNS)]
+        values = [TOTAL_LABEL if is_total else row.name, *(_shown(column, row) for column in columns)]
         for cell, value in zip(table.rows[index].cells, values, strict=True):
-            _cell_text(cell, value, bold=is_total)
+            _cell_text(cell, value, style, bold=is_total)
         _row_properties(table.rows[index], header=False)
-    widths = [NAME_WIDTH_CM, *_widths_cm()]
     for column, width in zip(table.columns, widths, strict=True):
         column.width = Cm(width)
         for cell in column.cells:
             cell.width = Cm(width)
 
 
-def _header(table) -> None:
-    """Two header rows: 地区 spans both, each group spans its columns, repeated on every page."""
-    top, bottom = table.rows[0].cells, table.rows[1].cells
-    top[0].merge(bottom[0])
-    _cell_text(top[0], AREA_HEADER, bold=True)
-    start = 1
-    for group, columns in groups():
-        end = start + len(columns) - 1
-        merged = top[start].merge(top[end]) if end > start else top[start]
-        _cell_text(merged, group, bold=True)
-        for offset, column in enumerate(columns):
-            _cell_text(bottom[start + offset], column.label, bold=True)
-        start = end + 1
-    for row in table.rows[:2]:
+def _header(table, columns: list[Column], style: str) -> None:
+    """The header rows: 地区 down all of them, each group across its columns, repeated on every page."""
+    for block in header_blocks(columns):
+        cell = table.cell(block.top, block.left)
+        if (block.top, block.left) != (block.bottom, block.right):
+            cell = cell.merge(table.cell(block.bottom, block.right))
+        _cell_text(cell, block.text, style, bold=True)
+    for row in table.rows[: header_depth(columns)]:
         _row_properties(row, header=True)
 
 
-def _cell_text(cell, text: str, bold: bool = False) -> None:
+def _cell_text(cell, text: str, style: str, bold: bool = False) -> None:
     paragraph = cell.paragraphs[0]
     for extra in cell.paragraphs[1:]:  # a merge keeps the merged cells' empty paragraphs
         extra._p.getparent().remove(extra._p)
-    paragraph.style = "附表"
+    paragraph.style = style
     for run in list(paragraph.runs):
         run._r.getparent().remove(run._r)
     paragraph.add_run(text).bold = bold or None
@@ -243,7 +252,7 @@ def _row_properties(row, header: bool) -> None:
 
 
 def _narrow_cell_margins(table) -> None:
-    """Set 0.05 cm side margins in every cell: 38 columns must fit a landscape A4 page."""
+    """Set 0.05 cm side margins in every cell: 37 columns must fit a landscape A4 page."""
     margins = OxmlElement("w:tblCellMar")
     for side, twips in (("top", 0), ("left", 28), ("bottom", 0), ("right", 28)):
         element = OxmlElement(f"w:{side}")
