@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
-from models import Household, utcnow
+from models import Household, Person, utcnow
 from services.alerts import checks, listing, settings
 from services.alerts.listing import LEVELS, PAGE_STATES
 from services.alerts.outcomes import OPEN_STATES, OUTCOMES, REFERRALS
@@ -94,12 +94,14 @@ def close(alert_id: int):
 def _render_alert(session, alert, errors=None, form=None):
     household = session.get(Household, alert.household_id) if alert.household_id else None
     row = listing.rows_for(session, [alert], utcnow())[0]
+    person = session.get(Person, alert.person_id) if alert.person_id else None
     return render_template(
         "alerts/show.html",
         alert=alert,
         row=row,
         rule=RULES.get(alert.rule),
         household=household,
+        person=person,
         label=household_label(session, household) if household else "",
         can_visit=household is not None and households.is_active(household) and alert.state in OPEN_STATES,
         is_open=alert.state in OPEN_STATES,

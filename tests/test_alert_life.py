@@ -315,3 +315,20 @@ def test_a_household_that_left_keeps_its_alerts_but_the_rule_does_not_raise_them
     engine.run(session, ROBOT, only={"must_visit_overdue"})
     assert session.exec(select(Alert).where(Alert.household_id == world.household_a.id)).all() == []
     assert session.get(Household, world.household_a.id).status == "exited"
+
+
+def test_an_outbox_file_lands_a_check_and_refuses_a_check_of_a_closed_alert_alone(as_user, session, world):
+    """Offline the alert fields travel in the visit's JSON: the import lands them, a refused one takes its visit."""
+    from tests.test_outbox_import import outbox, upload, visit_item
+
+    open_alert = add_alert(session, world.household_a, "orphan_turning_18", grade="yellow")
+    closed = add_alert(session, world.household_a, "care_agreement_missing", grade="orange", state="closed")
+    items = [
+        visit_item(world.household_a, alert_id=open_alert.id, alert_outcome="tekun"),
+        visit_item(world.household_a, alert_id=closed.id, alert_outcome="dibao"),
+    ]
+    text = page_text(upload(as_user("township"), outbox(world.assistant_a, items)))
+    assert "已导入 1 条，已有 0 条，未导入 1 条" in text and "这条预警已经办结" in text
+    session.refresh(open_alert)
+    assert (open_alert.state, open_alert.outcome, open_alert.closed_by_id) == ("closed", "tekun", world.assistant_a.id)
+    assert visits(session) == 1

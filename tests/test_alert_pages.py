@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from models import Alert, AlertRule, AuditEvent
+from models import Alert, AlertRule, AuditEvent, Person
 from services.alerts import engine
 from services.audit import Actor
 from tests.alert_helpers import NOW, add_alert
@@ -315,3 +315,15 @@ def test_an_officer_of_the_county_sees_alerts_of_its_villages_only(client, sessi
     login(client, world.county)
     assert client.get(f"/alerts/?area={COUNTY}").status_code == 200
     assert client.get(f"/alerts/?area={OTHER_VILLAGE}").status_code == 404
+
+
+def test_an_alert_about_a_member_names_the_member(client, session, world):
+    child = Person(household_id=world.household_a.id, name="张小雨", relation="孙子女")
+    session.add(child)
+    session.flush()
+    alert = add_alert(session, world.household_a, "orphan_turning_18", grade="yellow")
+    alert.person_id = child.id
+    session.add(alert)
+    session.commit()
+    login(client, world.township)
+    assert "<dt>成员</dt><dd>张小雨</dd>" in page_text(client.get(f"/alerts/{alert.id}"))
