@@ -332,3 +332,19 @@ def test_an_outbox_file_lands_a_check_and_refuses_a_check_of_a_closed_alert_alon
     session.refresh(open_alert)
     assert (open_alert.state, open_alert.outcome, open_alert.closed_by_id) == ("closed", "tekun", world.assistant_a.id)
     assert visits(session) == 1
+
+
+def test_a_confirmed_payout_import_raises_the_money_alerts_at_once(as_user, session, world):
+    from datetime import UTC, datetime
+
+    from tests.test_payouts_web import import_through_the_web
+
+    world.household_b.status, world.household_b.exited_at = "exited", datetime(2026, 1, 10, tzinfo=UTC)
+    session.add(world.household_b)
+    session.commit()
+    import_through_the_web(as_user("county"))  # 杨梅国 paid for 2026-03 after the household left
+    session.expire_all()
+    alert = session.exec(select(Alert).where(Alert.rule == "paid_after_exit")).one()
+    assert (alert.household_id, alert.state) == (world.household_b.id, "open")
+    (event,) = events(session, "alerts.cheap_run")
+    assert json.loads(event.detail)["trigger"] == "payouts.import"
