@@ -82,3 +82,16 @@ def test_the_township_sees_the_list_and_an_alert(page, live_server, sign_in, ses
     page.goto(f"{live_server}/alerts/?grade=red")
     expect(page.locator(".alert-row")).to_have_count(1)
     expect(page.locator(".notice--info")).to_contain_text("只显示：红色预警")
+
+
+def test_the_city_switches_a_rule_off_on_its_settings_page(page, live_server, sign_in, session, world):
+    sign_in(world.city)
+    page.goto(f"{live_server}/me")
+    page.get_by_role("link", name="主动发现规则").tap()
+    page.wait_for_url(f"{live_server}/alerts/rules")
+    shot(page, "7-rules")
+    page.locator("input[name=enabled-orphan_turning_18]").uncheck()
+    page.locator("#threshold-alone_no_contact_90").fill("120")
+    page.get_by_role("button", name="保存").tap()
+    expect(page.locator("text=已保存 2 条规则的设置")).to_be_visible()
+    expect(page.locator("#threshold-alone_no_contact_90")).to_have_value("120")
