@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure_login(app)
 
     from blueprints import (
+        alerts,
         api,
         areas,
         auth,
@@ -92,7 +93,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     modules = (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs)
-    for module in (*modules, offline, relief, relief_overview, coverage, reports, payouts):
+    for module in (*modules, offline, relief, relief_overview, coverage, reports, payouts, alerts):
         app.register_blueprint(module.bp)
 
     from commands import register_commands

@@ -192,6 +192,10 @@ def import_payouts_command(path, county_code, as_json):
                 click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
             first = outcome.errors[0]["reason"]
             raise click.ClickException(f"结果文件有 {len(outcome.errors)} 行读不了，没有导入（{first}）")
+        if not outcome.again:
+            from services.alerts import engine  # imported here: only this command needs it
+
+            engine.run_cheap(session, CLI, "payouts.import")
         session.commit()
     if as_json:
         click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))

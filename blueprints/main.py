@@ -6,6 +6,8 @@ from sqlalchemy import text
 
 from db import get_session
 from extensions import limiter
+from models import utcnow
+from services.alerts import listing as alert_listing
 from services.campaigns import campaigns, coverage
 from services.clock import today_in_china
 from services.payouts import corrections
@@ -16,6 +18,7 @@ from services.visits import needs, schedule, schedule_counts
 bp = Blueprint("main", __name__)
 
 HOME_LOADS = 5  # assistants shown on a township officer's home, most overdue first
+HOME_ALERTS = 5  # an assistant's alerts to check on 首页, red first; the rest on the 走访 tab and the list
 
 
 @bp.route("/")
@@ -31,6 +34,7 @@ def home():
     elif can(current_user, "visits.assistant_loads"):  # wider scopes see the loads on the 走访 tab
         per_assistant = schedule_counts.due_counts(session, current_user)
         loads = schedule.load_per_assistant(session, current_user, per_assistant)[:HOME_LOADS]
+    alert_tasks, alert_task_total, alert_counts = _alerts(session)
     campaign = campaigns.active_campaign(session)
     campaign_total = coverage.coverage(session, current_user, campaign, area).total if campaign else None
     return render_template(
@@ -45,7 +49,20 @@ def home():
         corrections=corrections.counts(session, current_user, today_in_china())
         if can(current_user, "corrections.close")
         else None,
+        alert_tasks=alert_tasks,
+        alert_task_total=alert_task_total,
+        alert_counts=alert_counts,
     )
+
+
+def _alerts(session):
+    """主动发现 on 首页: an assistant's tasks (alerts assigned to them); an officer's counts (one GROUP BY)."""
+    if not can(current_user, "alerts.view"):
+        return None, 0, None
+    if can(current_user, "visits.own_round"):
+        tasks, total = alert_listing.tasks(session, current_user, utcnow(), limit=HOME_ALERTS)
+        return tasks, total, None
+    return None, 0, alert_listing.home_counts(session, current_user, utcnow())
 
 
 @bp.route("/me")

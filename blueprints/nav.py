@@ -31,12 +31,15 @@ def current_tab() -> str:
     """Return the key of the tab the current page belongs to."""
     if request.endpoint == "cards.landing":
         return "scan"  # a scanned card's page belongs with the scanner, not with 我的
+    if request.endpoint == "alerts.rules":
+        return "me"  # the city's settings, reached from 我的
     blueprint = request.blueprint or ""
     tabs = {
         "households": "households",
         "main": "home",
         "coverage": "home",  # coverage and reports are reached from 首页
         "reports": "home",
+        "alerts": "home",  # 主动发现 is reached from 首页
         "scan": "scan",
         "visits": "visits",
         "schedule": "visits",

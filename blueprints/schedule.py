@@ -5,6 +5,8 @@ from flask_login import current_user, login_required
 
 from blueprints import actor, is_htmx, page_number, render_page_or_partial
 from db import get_session
+from models import utcnow
+from services.alerts import listing as alert_listing
 from services.errors import Invalid
 from services.permissions import can, require
 from services.registry.categories import CATEGORIES
@@ -16,6 +18,7 @@ bp = Blueprint("schedule", __name__)
 
 DUE_PAGE = 30
 RECENT_PAGE = 20
+ALERT_TASKS = 20  # an assistant's alerts to check, above the due lists; the rest on /alerts/
 
 
 @bp.route("/visits/")
@@ -40,9 +43,11 @@ def index():
     context = {"recent": recent, "has_more": has_more, "page": page, "kinds": KINDS, "risks": RISKS}
     if is_htmx():  # 加载更多 of recent visits: the schedule need not be worked out again
         return render_page_or_partial("schedule/index.html", "schedule/_recent.html", **context)
+    alert_tasks, alert_task_total = [], 0
     if can(current_user, "visits.own_round"):
         due, loads = schedule.due_visits(session, current_user), []
         counts = due.counts
+        alert_tasks, alert_task_total = alert_listing.tasks(session, current_user, utcnow(), limit=ALERT_TASKS)
     else:  # officers see counts per assistant, counted in SQL over thousands of households
         due, per_assistant = None, schedule_counts.due_counts(session, current_user)
         loads, counts = (
@@ -57,6 +62,8 @@ def index():
         loads=loads,
         sections=SECTIONS,
         page_size=DUE_PAGE,
+        alert_tasks=alert_tasks,
+        alert_task_total=alert_task_total,
         personal_data=True,
         **context,
     )

@@ -7,7 +7,12 @@ from flask_login import current_user, login_required
 
 from blueprints import scan_id_for
 from db import get_session
+from models import utcnow
+from services.alerts import listing as alert_listing
+from services.alerts.outcomes import OPEN_STATES, OUTCOMES, REFERRALS
 from services.campaigns import campaigns
+from services.errors import NotFound
+from services.inputs import small_int
 from services.names import household_label
 from services.registry import households
 from services.visits import visits
@@ -44,6 +49,7 @@ def new(household_id: int):
     members = households.members_with_categories(session, household)
     categories = {category for _person, cats in members for category in cats}
     head = next((person.name for person, _cats in members if person.is_head), None)
+    alert_check = _alert_check(session, household)
     asked = request.args.get("kind")
     kind = asked if asked in KINDS else campaigns.visit_kind_for(session, household)
     return render_template(
@@ -64,9 +70,29 @@ def new(household_id: int):
         captions=PHOTO_CAPTIONS,
         max_photos=MAX_PHOTOS,
         back_url=back_url,
+        alert_check=alert_check,
         personal_data=True,
         tabs=[],  # a focused form: the tab bar would only invite losing what was typed
     )
+
+
+def _alert_check(session, household) -> dict | None:
+    """The alert named by ?alert=<id> for the form's check block; one out of scope or of another household: 404."""
+    raw = request.args.get("alert")
+    if raw is None:
+        return None
+    alert = alert_listing.get_alert_for(session, current_user, small_int(raw) or 0)
+    if alert.household_id != household.id:
+        raise NotFound()
+    row = alert_listing.rows_for(session, [alert], utcnow())[0]
+    return {
+        "alert": alert,
+        "rule_label": row.rule_label,
+        "grade_label": row.grade_label,
+        "closed": alert.state not in OPEN_STATES,
+        "outcomes": OUTCOMES,
+        "referrals": REFERRALS,
+    }
 
 
 @bp.route("/visits/<int:visit_id>")

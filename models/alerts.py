@@ -62,5 +62,7 @@ class Alert(SQLModel, table=True):
     visit_id: int | None = Field(default=None, foreign_key="visit.id")  # the visit that checked it
     outcome: str | None = Field(default=None, max_length=16)  # dibao | tekun | relief | referral | resolved | excluded
     outcome_note: str | None = Field(default=None, max_length=500)
+    referral_to: str | None = Field(default=None, max_length=16)  # 转介 to: medical | disability | education | station
+    checked_at: datetime | None = None  # when a visit (or an officer) checked it
     closed_at: datetime | None = None
     closed_by_id: int | None = Field(default=None, foreign_key="user.id")

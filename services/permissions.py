@@ -83,6 +83,8 @@ CAPABILITIES = {
     "work_report.return": Capability(CITY, "退回县（区）工作报告"),
     # 主动发现 (issue 14)
     "alerts.view": Capability(("assistant", *OFFICERS), "查看辖区内的主动发现预警"),
+    "alerts.close": Capability(("township", "county"), "不经走访办结预警（写明结果，排除须说明理由）"),
+    "alerts.rules": Capability(CITY, "设置主动发现规则：开关、核实期限和阈值"),
     # subsidy payouts (issue 13)
     "payouts.view": Capability(OFFICERS, "查看补贴发放：到没到、失败、漏发和整改"),
     # the household page's 补贴到账: officers, and the village's assistant (scope keeps them to their village)

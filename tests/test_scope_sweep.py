@@ -8,13 +8,25 @@ later is swept the moment it is registered; a parameter the sweep cannot fill ma
 
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
 from sqlmodel import func, select
 
-from models import Card, Correction, Household, Need, PayoutImport, Person, Photo, ReliefApplication, ReliefPhoto, Visit
+from models import (
+    Alert,
+    Card,
+    Correction,
+    Household,
+    Need,
+    PayoutImport,
+    Person,
+    Photo,
+    ReliefApplication,
+    ReliefPhoto,
+    Visit,
+)
 from tests.conftest import COUNTY, TOWNSHIP, VILLAGE_A, login
 from tests.test_login_required import PARAMETER
 from tests.test_photos import jpeg
@@ -41,6 +53,9 @@ QUERY_PROBES = (
     "/scan/lookup?no=0001",
     "/payouts/corrections?status=all",
     "/payouts/imports",
+    f"/alerts/?area={VILLAGE_A}",
+    f"/alerts/?area={TOWNSHIP}&state=all",
+    "/households/{household_id}/visits/new?alert={alert_id}",
 )
 
 
@@ -88,6 +103,18 @@ def village_a(client, world, session) -> dict[str, object]:
             deadline=date(2026, 4, 20),
         )
     )
+    alert = Alert(
+        open_key=f"must_visit_overdue:h{world.household_a.id}",
+        rule="must_visit_overdue",
+        grade="red",
+        area_code=VILLAGE_A,
+        household_id=world.household_a.id,
+        reason="重病重残，应每 30 天走访，已逾期 5 天",
+        state="assigned",
+        due_at=datetime(2026, 12, 20, tzinfo=UTC),
+        assigned_to_id=world.assistant_a.id,
+    )
+    session.add(alert)
     session.commit()
 
     return {
@@ -102,6 +129,7 @@ def village_a(client, world, session) -> dict[str, object]:
         "campaign_id": 1,
         "import_id": batch.id,
         "correction_id": one(Correction, Correction.household_id == world.household_a.id),
+        "alert_id": alert.id,
         "token": session.exec(select(Card.token).where(Card.household_id == world.household_a.id)).one(),
         "uuid": visit_uuid,
         "relief_uuid": relief_uuid,
@@ -141,6 +169,7 @@ def state(session, household_id: int) -> str:
     for model in (Person, Visit, Need, Photo, ReliefApplication, ReliefPhoto, Card):
         rows.append(session.exec(select(func.count()).select_from(model)).one())
     rows += [a.model_dump() for a in session.exec(select(ReliefApplication))]
+    rows += [a.model_dump() for a in session.exec(select(Alert))]
     return json.dumps(rows, default=str, sort_keys=True)
 
 

@@ -3,11 +3,12 @@
 import hashlib
 import json
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from services.alerts.outcomes import NO_OUTCOME, NO_REFERRAL, NOTE_MAX, NOTE_REQUIRED, OUTCOMES, REFERRALS
 from services.inputs import MAX_ID, NO_NUL_PATTERN
 from services.visits.rules import CHANGES, CHECKLIST, KINDS, NEED_TYPES, RISKS, SELF_CHECKS
 
@@ -74,8 +75,42 @@ class NeedIn(Strict):
     description: str = text_field(500, required=True)
 
 
+def _alert_check_schema() -> dict:
+    """Say in JSON Schema what VisitIn's alert validators check, so clients (and Schemathesis) know it."""
+    outcome, named = {"enum": list(OUTCOMES)}, {"type": "integer"}
+    filled = {"type": "string", "pattern": FILLED_PATTERN}
+    return {
+        "allOf": [
+            {
+                "if": {"required": ["alert_id"], "properties": {"alert_id": named}},
+                "then": {"required": ["alert_outcome"], "properties": {"alert_outcome": outcome}},
+            },
+            {
+                "if": {"required": ["alert_outcome"], "properties": {"alert_outcome": outcome}},
+                "then": {"required": ["alert_id"], "properties": {"alert_id": named}},
+            },
+            {
+                "if": {"required": ["alert_outcome"], "properties": {"alert_outcome": {"const": "referral"}}},
+                "then": {
+                    "required": ["alert_referral_to", "alert_note"],
+                    "properties": {"alert_referral_to": {"enum": list(REFERRALS)}, "alert_note": filled},
+                },
+                "else": {"properties": {"alert_referral_to": {"type": "null"}}},
+            },
+            {
+                "if": {"required": ["alert_outcome"], "properties": {"alert_outcome": {"const": "excluded"}}},
+                "then": {"required": ["alert_note"], "properties": {"alert_note": filled}},
+            },
+        ]
+    }
+
+
 class VisitIn(Strict):
     """A visit as the form or the offline client sends it."""
+
+    model_config = ConfigDict(json_schema_extra=_alert_check_schema())
+    # left out of the fingerprint while empty: a visit sent before these fields existed replays as the same visit
+    OMIT_WHEN_NONE: ClassVar[tuple[str, ...]] = ("alert_id", "alert_outcome", "alert_referral_to", "alert_note")
 
     uuid: UUID
     household_id: RowId
@@ -94,6 +129,54 @@ class VisitIn(Strict):
     notes: str | None = text_field(2000)
     location: Location | None = None
     scan_id: RowId | None = Field(default=None, description="本次走访前扫的户卡记录；不是本人刚扫这户的卡则忽略")
+    # 主动发现: the alert this visit checks, and how it ends (services/alerts/checks.py)
+    alert_id: RowId | None = Field(
+        default=None,
+        description="这次走访核实的预警（须是这户未办结的预警，否则 400 alert_mismatch 或 409 alert_closed）",
+    )
+    alert_outcome: Literal[tuple(OUTCOMES)] | None = Field(
+        default=None,
+        validate_default=True,
+        description="核实结果：" + "、".join(f"{k} {v}" for k, v in OUTCOMES.items()),
+    )
+    alert_referral_to: Literal[tuple(REFERRALS)] | None = Field(
+        default=None, validate_default=True, description="转介去向（仅 referral）：" + "、".join(REFERRALS.values())
+    )
+    alert_note: str | None = Field(
+        default=None,
+        max_length=NOTE_MAX,
+        pattern=NO_NUL_PATTERN,
+        validate_default=True,
+        description="核实说明：转介和排除必须填写",
+    )
+
+    @field_validator("alert_outcome")
+    @classmethod
+    def outcome_with_alert(cls, value, info: ValidationInfo):
+        if info.data.get("alert_id") is not None and value is None:
+            raise ValueError(NO_OUTCOME)
+        if value is not None and info.data.get("alert_id") is None and "alert_id" in info.data:
+            raise ValueError("没有要核实的预警，不用填核实结果")
+        return value
+
+    @field_validator("alert_referral_to")
+    @classmethod
+    def referral_named(cls, value, info: ValidationInfo):
+        outcome = info.data.get("alert_outcome")
+        if outcome == "referral" and value is None:
+            raise ValueError(NO_REFERRAL)
+        if value is not None and outcome != "referral":
+            raise ValueError("只有核实结果为转介时才选转介去向")
+        return value
+
+    @field_validator("alert_note")
+    @classmethod
+    def note_when_required(cls, value, info: ValidationInfo):
+        value = (value or "").strip() or None
+        needed = NOTE_REQUIRED.get(info.data.get("alert_outcome"))
+        if needed and value is None:
+            raise ValueError(needed)
+        return value
 
 
 class PhotoOut(BaseModel):
@@ -272,6 +355,10 @@ FIELD_WORDS = {
     "file": "照片文件",
     "caption": "照片说明",
     "scan_id": "扫码记录",
+    "alert_id": "预警",
+    "alert_outcome": "核实结果",
+    "alert_referral_to": "转介去向",
+    "alert_note": "核实说明",
 }
 
 
@@ -334,7 +421,11 @@ class CoverageOut(CoverageCounts):
 
 def fingerprint(payload: BaseModel) -> str:
     """Return a hash of what was submitted, to tell a replay (same id, same content) from a clash."""
-    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    data = payload.model_dump(mode="json")
+    for name in getattr(payload, "OMIT_WHEN_NONE", ()):
+        if data.get(name) is None:
+            data.pop(name, None)
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

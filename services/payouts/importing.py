@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from models import Correction, Payment, PayoutImport
 from services import audit
+from services.alerts import engine
 from services.audit import Actor
 from services.errors import Invalid, NotFound
 from services.inputs import is_row_id
@@ -211,6 +212,7 @@ def import_upload(
     if outcome.again:
         discard(uploads, stored)
         return outcome
+    engine.run_cheap(session, actor, "payouts.import")  # 失败未补发、退出后仍发放 … as soon as the file is in
     target = keep / county_code
     target.mkdir(parents=True, exist_ok=True)
     shutil.move(path, target / stored)

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from models import CardScan, Household, Need, Photo, User, Visit, utcnow
 from services import audit
+from services.alerts import checks
 from services.api.schemas import VisitIn, fingerprint
 from services.audit import Actor
 from services.clock import CHINA, aware
@@ -59,6 +60,7 @@ def record_visit(
     _raise_needs(session, actor, household, visit, payload, exited_since)
     disputes.note_family_says_unpaid(session, visit, household, actor)  # 保障金: the family says no, the bank yes
     _update_household(session, household, visit)
+    checks.check_with_visit(session, actor, visit, household, payload)  # 主动发现: the alert it checks, and more
     audit.record(session, actor, "visit.created", visit, household_id=household.id, risk=visit.risk)
     return visit, True
 

@@ -28,6 +28,7 @@
   var needList = form.querySelector("[data-need-list]");
   var needTemplate = form.querySelector("[data-need-template]");
   var addNeed = form.querySelector("[data-add-need]");
+  var alertCheck = form.querySelector("[data-alert-check]");  // 主动发现: the alert this visit checks, if any
 
   var photos = [];  // {uuid, blob, url, li, caption}
   var processing = Promise.resolve();
@@ -208,6 +209,21 @@
     });
   }
 
+  // ---- the alert check: 转介 asks where to; 临时救助 goes on to the relief form once the visit is saved ----
+
+  function showAlertChoices() {
+    if (!alertCheck || !form.elements.alert_id) return;
+    var outcome = checked("alert_outcome");
+    alertCheck.querySelector("[data-alert-referral]").hidden = outcome !== "referral";
+    alertCheck.querySelector("[data-alert-relief-tip]").hidden = outcome !== "relief";
+  }
+
+  function setUpAlertCheck() {
+    if (!alertCheck) return;
+    alertCheck.addEventListener("change", showAlertChoices);
+    showAlertChoices();
+  }
+
   // ---- the draft: every change is kept on the phone, so a killed tab loses nothing ----
 
   function formState() {
@@ -250,7 +266,7 @@
   function restore(draft) {
     form.elements.uuid.value = draft.uuid;  // the same visit: a copy sent before lands once
     Object.keys(draft.fields).forEach(function (name) {
-      if (name === "uuid" || name === "household_id" || name === "scan_id") return;
+      if (name === "uuid" || name === "household_id" || name === "scan_id" || name === "alert_id") return;
       var value = draft.fields[name];
       Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (el) {
         if (el.type === "radio") el.checked = el.value === value;
@@ -269,6 +285,7 @@
       photos.push(photo);
       showPhoto(photo);
     });
+    showAlertChoices();
     dirty = true;
   }
 
@@ -334,9 +351,26 @@
       if (!text) problems.push({ field: field, message: "请写明诉求内容" });
       payload.needs.push({ type: type, description: text });
     });
+    if (form.elements.alert_id) serialiseAlertCheck(payload, problems);
     if (!payload.kind) problems.push({ field: "kind", message: "请选择走访类型" });
     if (best) payload.location = best;
     return { payload: payload, problems: problems };
+  }
+
+  // the same rules as VisitIn's validators (services/api/schemas.py), said before the visit leaves the phone
+  function serialiseAlertCheck(payload, problems) {
+    var outcome = checked("alert_outcome");
+    var note = form.elements.alert_note.value.trim();
+    payload.alert_id = Number(form.elements.alert_id.value);
+    payload.alert_outcome = outcome;
+    payload.alert_referral_to = outcome === "referral" ? (form.elements.alert_referral_to.value || null) : null;
+    payload.alert_note = note || null;
+    if (!outcome) problems.push({ field: "alert_outcome", message: "请选择核实结果" });
+    if (outcome === "referral" && !payload.alert_referral_to) {
+      problems.push({ field: "alert_referral_to", message: "请选择转介到哪里" });
+    }
+    if (outcome === "referral" && !note) problems.push({ field: "alert_note", message: "转介请写明情况（转给谁、为什么）" });
+    if (outcome === "excluded" && !note) problems.push({ field: "alert_note", message: "排除请写明理由" });
   }
 
   function clearFieldErrors() {
@@ -428,6 +462,10 @@
         return Promise.race([outbox.sync(), new Promise(function (resolve) { setTimeout(resolve, SEND_WAIT_MS); })]);
       }).then(function () {
         var uuid = built.payload.uuid;
+        if (outbox.wasSent(uuid) && built.payload.alert_outcome === "relief") {
+          window.location.replace("/relief/new?household=" + encodeURIComponent(householdId));  // 临时救助 next
+          return null;
+        }
         if (outbox.wasSent(uuid) || canOpenOffline()) {
           window.location.replace(householdPage(uuid));  // Back must not land on a sent form
           return null;
@@ -476,6 +514,7 @@
     watchLocation();
     setUpNeeds();
     setUpPhotos();
+    setUpAlertCheck();
     guardLeaving();
     form.addEventListener("input", changed);
     form.addEventListener("change", changed);
