@@ -47,7 +47,7 @@ def index():
 
 
 def _narrowed_by(session, filters: listing.Filters) -> str:
-    """Describe the filters a link brought (rule, area, level, overdue) for the 只显示 notice."""
+    """Describe the filters a link brought (area, rule, grade, level, overdue, outcome, days) for the 只显示 notice."""
     parts = []
     if filters.area:
         parts.append(areas.area_names(session, [filters.area]).get(filters.area, filters.area))
@@ -59,6 +59,14 @@ def _narrowed_by(session, filters: listing.Filters) -> str:
         parts.append(f"已移交{LEVELS[filters.level]}" if filters.level != "village" else "在村里")
     if filters.overdue:
         parts.append("已逾期")
+    if filters.outcome:
+        parts.append(f"核实结果：{OUTCOMES[filters.outcome]}")
+    for label, first, last in (
+        ("预警", filters.raised_from, filters.raised_to),
+        ("核实", filters.checked_from, filters.checked_to),
+    ):
+        if first or last:
+            parts.append(f"{first.isoformat() if first else ''}～{last.isoformat() if last else ''}{label}")
     if filters.state != "open":
         parts.append(PAGE_STATES[filters.state])
     return " · ".join(parts)

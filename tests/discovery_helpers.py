@@ -36,6 +36,7 @@ def add_alert(
         due_at=due_at or raised_at + timedelta(days=3),
         outcome=outcome,
         closed_at=checked_at if checked else None,
+        checked_at=checked_at if checked else None,
     )
     session.add(alert)
     session.flush()

@@ -141,11 +141,12 @@ def world_with_alerts(session, world):
 
 def test_the_breakdown_shows_discovery_each_number_a_link_to_its_list(session, world, campaign, as_user):
     world_with_alerts(session, world)
-    page = page_text(as_user("township").get("/coverage/breakdown", query_string={"campaign": campaign.id}))
+    township = as_user("township")
+    page = page_text(township.get("/coverage/breakdown", query_string={"campaign": campaign.id}))
     cells = discovery_cells(page)
     area, raised = f"/alerts/?area={TOWNSHIP}", "&raised_from=2026-02-25&raised_to=2026-02-28"
     checked = "&checked_from=2026-02-25&checked_to=2026-02-28"
-    assert cells["发出预警"] == (area + raised, "8 条")
+    assert cells["发出预警"] == (area + "&state=all" + raised, "8 条")
     assert cells["其中尚未核实"] == (area + "&state=open" + raised, "2 条")
     assert cells["其中已逾期"] == (area + "&state=open&overdue=1" + raised, "1 条")
     found = "&created_from=2026-02-25&created_to=2026-02-28"
@@ -154,9 +155,13 @@ def test_the_breakdown_shows_discovery_each_number_a_link_to_its_list(session, w
     assert "预警核实结果（已核实 7 条）" in page
     shown = {label: cells[label] for label in OUTCOMES.values()}
     assert shown == {
-        label: (f"{area}&outcome={code}{checked}", f"{count} 条")
+        label: (f"{area}&state=all&outcome={code}{checked}", f"{count} 条")
         for (code, label), count in zip(OUTCOMES.items(), (2, 1, 1, 1, 1, 1), strict=True)
     }
+    for label, (link, number) in cells.items():  # each alert link's list holds exactly the alerts counted
+        if link.startswith("/alerts/"):
+            listed = page_text(township.get(link)).count('class="alert-row ')
+            assert f"{listed} 条" == number, label
     assert 'stats-table__bad">1 条' in page  # the overdue one stands out
 
 
@@ -166,7 +171,8 @@ def test_the_breakdown_of_a_village_links_to_the_villages_lists(session, world, 
     page = page_text(client.get("/coverage/breakdown", query_string={"campaign": campaign.id}))
     cells = discovery_cells(page)
     assert (
-        cells["纳入低保"][0].startswith(f"/alerts/?area={VILLAGE_A}&outcome=dibao") and cells["纳入低保"][1] == "2 条"
+        cells["纳入低保"][0].startswith(f"/alerts/?area={VILLAGE_A}&state=all&outcome=dibao")
+        and cells["纳入低保"][1] == "2 条"
     )
     assert cells["发出预警"][1] == "4 条" and cells["发现待核实对象"][1] == "1 人"
 
@@ -176,7 +182,7 @@ def test_the_breakdown_of_another_county_shows_none_of_these(session, world, cam
     page = page_text(as_user("other_county").get("/coverage/breakdown", query_string={"campaign": campaign.id}))
     cells = discovery_cells(page)
     assert cells["发出预警"][1] == "1 条" and cells["纳入低保"] == (
-        f"/alerts/?area={OTHER_COUNTY}&outcome=dibao&checked_from=2026-02-25&checked_to=2026-02-28",
+        f"/alerts/?area={OTHER_COUNTY}&state=all&outcome=dibao&checked_from=2026-02-25&checked_to=2026-02-28",
         "1 条",
     )
     assert cells["发现待核实对象"][1] == "1 人" and cells["纳入特困"][1] == "0 条"

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import case
 from sqlmodel import Session, func, select
@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 from models import Alert, AuditEvent
 from services.alerts.outcomes import OPEN_STATES, OUTCOMES
 from services.alerts.rules import GRADE_LABELS, RULES
-from services.clock import china_date, today_in_china
+from services.clock import CHINA, china_date, today_in_china
 from services.errors import Invalid, NotFound
 from services.inputs import is_row_id, small_int
 from services.names import household_names, user_names
@@ -73,11 +73,20 @@ class Filters:
     overdue: bool = False
     rule: str = ""
     area: str = ""
+    outcome: str = ""
+    # China days, both inclusive (the statistics' links: raised or checked inside a campaign's window)
+    raised_from: date | None = None
+    raised_to: date | None = None
+    checked_from: date | None = None
+    checked_to: date | None = None
 
     def as_args(self) -> dict[str, str]:
         """The filters as query-string arguments, the defaults left out."""
-        args = {"grade": self.grade, "level": self.level, "rule": self.rule, "area": self.area}
+        args = {"grade": self.grade, "level": self.level, "rule": self.rule, "area": self.area, "outcome": self.outcome}
         args = {key: value for key, value in args.items() if value}
+        for key in DAY_FILTERS:
+            if getattr(self, key):
+                args[key] = getattr(self, key).isoformat()
         if self.state != "open":
             args["state"] = self.state
         if self.overdue:
@@ -85,13 +94,34 @@ class Filters:
         return args
 
 
+DAY_FILTERS = ("raised_from", "raised_to", "checked_from", "checked_to")
+
+
+def _day_arg(text: str | None) -> date | None:
+    """A YYYY-MM-DD day, or None for anything else (a filter it cannot read is dropped, not refused)."""
+    text = (text or "").strip()
+    if len(text) != 10 or not text.isascii():
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _day_start(day: date) -> datetime:
+    """The UTC moment a China day begins."""
+    return datetime.combine(day, time(), CHINA).astimezone(UTC)
+
+
 def parse_page_filters(args, user) -> Filters:
-    """Read the list page's ?grade= ?state= ?level= ?overdue=1 ?rule= ?area=; an area outside the scope is a 404."""
+    """Read the list page's filters (grade, state, level, overdue=1, rule, area, outcome, raised_/checked_ days);
+    an area outside the scope is a 404."""
     grade = (args.get("grade") or "").strip()
     state = (args.get("state") or "").strip()
     level = (args.get("level") or "").strip()
     rule = (args.get("rule") or "").strip()
     area = (args.get("area") or "").strip()
+    outcome = (args.get("outcome") or "").strip()
     if area and not (len(area) == 12 and area.isascii() and area.isdigit() and is_in_scope(user, area)):
         raise NotFound()
     return Filters(
@@ -101,6 +131,8 @@ def parse_page_filters(args, user) -> Filters:
         overdue=args.get("overdue") == "1",
         rule=rule if rule in RULES else "",
         area=area,
+        outcome=outcome if outcome in OUTCOMES else "",
+        **{key: _day_arg(args.get(key)) for key in DAY_FILTERS},
     )
 
 
@@ -121,6 +153,16 @@ def search(user, filters: Filters, now: datetime):
         query = query.where(Alert.rule == filters.rule)
     if filters.area:
         query = query.where(where_under(filters.area, Alert.area_code))
+    if filters.outcome:
+        query = query.where(Alert.outcome == filters.outcome)
+    for column, first, last in (
+        (Alert.raised_at, filters.raised_from, filters.raised_to),
+        (Alert.checked_at, filters.checked_from, filters.checked_to),
+    ):
+        if first:
+            query = query.where(column >= _day_start(first))
+        if last:
+            query = query.where(column < _day_start(last + timedelta(days=1)))
     return query.order_by(GRADE_ORDER, Alert.due_at, Alert.id)
 
 

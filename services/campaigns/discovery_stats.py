@@ -12,22 +12,13 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from models import Alert, Area, Campaign, Candidate, User
+from services.alerts.outcomes import OUTCOMES
 from services.campaigns.campaigns import window
 from services.campaigns.coverage import CHILD_PREFIX
 from services.scope import where_in_scope, where_under
 
-# The outcomes a check may record, in the table's order (the check's own form names them the same way).
-OUTCOMES = {
-    "dibao": "纳入低保",
-    "tekun": "纳入特困",
-    "relief": "临时救助",
-    "referral": "转介",
-    "resolved": "已解决",
-    "excluded": "排除",
-}
 WAITING_STATES = ("open", "assigned")  # not yet checked by a visit
-# When a check counts: the moment its outcome was recorded. Alert.checked_at takes closed_at's place once it exists.
-CHECKED_AT = Alert.closed_at
+CHECKED_AT = Alert.checked_at  # when a check counts: the moment its outcome was recorded
 
 
 def gather(session: Session, user: User, campaign: Campaign, area: Area, row: Callable, now: datetime) -> None:
