@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from services.care.self_care import LEVELS as SELF_CARE_LEVELS
+from services.care.self_care import MAX_ANSWERS as MAX_SELF_CARE
 from services.inputs import MAX_ID, NO_NUL_PATTERN
 from services.visits.rules import CHANGES, CHECKLIST, KINDS, NEED_TYPES, RISKS, SELF_CHECKS
 
@@ -16,6 +18,7 @@ Risk = Literal[tuple(RISKS)]
 ChecklistKey = Literal[tuple(CHECKLIST)]
 SelfCheckKey = Literal[tuple(SELF_CHECKS)]
 Change = Literal[tuple(CHANGES)]
+SelfCare = Literal[tuple(SELF_CARE_LEVELS)]
 NeedType = Literal[tuple(k for k in NEED_TYPES if k != "review")]
 # relief: the codes services/relief/rules.py owns, so the OpenAPI enums can never drift from what is accepted
 
@@ -94,6 +97,15 @@ class VisitIn(Strict):
     notes: str | None = text_field(2000)
     location: Location | None = None
     scan_id: RowId | None = Field(default=None, description="本次走访前扫的户卡记录；不是本人刚扫这户的卡则忽略")
+    self_care: dict[RowId, SelfCare] = Field(
+        default_factory=dict,
+        max_length=MAX_SELF_CARE,
+        description="成员的自理能力 {成员编号: full 全自理 | partial 半自理 | none 全护理}；成员须属于这户，否则 400",
+    )
+
+
+# Fields added after visits were first stored: hashed only when sent, so a replay of an older visit still matches
+ADDED_LATER = ("self_care",)
 
 
 class PhotoOut(BaseModel):
@@ -334,7 +346,11 @@ class CoverageOut(CoverageCounts):
 
 def fingerprint(payload: BaseModel) -> str:
     """Return a hash of what was submitted, to tell a replay (same id, same content) from a clash."""
-    canonical = json.dumps(payload.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    content = payload.model_dump(mode="json")
+    for name in ADDED_LATER:
+        if name in content and not content[name]:
+            del content[name]
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

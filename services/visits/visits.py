@@ -13,6 +13,7 @@ from models import CardScan, Household, Need, Photo, User, Visit, utcnow
 from services import audit
 from services.api.schemas import VisitIn, fingerprint
 from services.audit import Actor
+from services.care import from_visit
 from services.clock import CHINA, aware
 from services.errors import Conflict, Invalid, NotFound
 from services.names import user_names
@@ -59,6 +60,7 @@ def record_visit(
     _raise_needs(session, actor, household, visit, payload, exited_since)
     disputes.note_family_says_unpaid(session, visit, household, actor)  # 保障金: the family says no, the bank yes
     _update_household(session, household, visit)
+    from_visit.note_visit(session, actor, visit, household, payload)  # self-care, institution wish, carer's duties
     audit.record(session, actor, "visit.created", visit, household_id=household.id, risk=visit.risk)
     return visit, True
 
