@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from blueprints import scan_id_for
 from db import get_session
 from services.campaigns import campaigns
+from services.care import self_care
 from services.names import household_label
 from services.registry import households
 from services.visits import visits
@@ -57,6 +58,7 @@ def new(household_id: int):
         checklist=CHECKLIST,
         self_checks=SELF_CHECKS,
         household_self_checks=set(self_checks_for(categories)),
+        care_block=self_care.visit_block(members),
         changes=CHANGES,
         need_types={k: v for k, v in NEED_TYPES.items() if k != "review"},
         empty_need_rows=EMPTY_NEED_ROWS,

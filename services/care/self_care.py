@@ -28,7 +28,7 @@ def check_members(session: Session, household: Household, answers: Mapping[int, 
     members = set(session.exec(select(Person.id).where(Person.household_id == household.id)))
     strangers = sorted(set(answers) - members)
     if strangers:
-        raise Invalid({f"self_care.{strangers[0]}": NOT_HERE}, code="invalid")
+        raise Invalid({f"self_care.{strangers[0]}": NOT_HERE}, code="visit_refused")  # the whole visit
 
 
 def save_levels(session: Session, actor: Actor, household: Household, answers: Mapping[int, str], **detail) -> None:
@@ -46,3 +46,12 @@ def save_levels(session: Session, actor: Actor, household: Household, answers: M
             session.add(person)
     if changed:
         audit.record(session, actor, "person.self_care", household, levels=changed, **detail)
+
+
+def visit_block(members: list[tuple[Person, list[str]]]) -> dict:
+    """Return what the visit form's 自理能力 block needs: the levels, who is asked (the offline form asks the pack)."""
+    return {
+        "levels": LEVELS,
+        "asked_for": ASKED_FOR,
+        "members": [(person, person.self_care) for person, cats in members if is_asked(cats)],
+    }
