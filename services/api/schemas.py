@@ -101,7 +101,8 @@ class VisitIn(Strict):
         default_factory=dict,
         max_length=MAX_SELF_CARE,
         json_schema_extra={"propertyNames": {"pattern": "^[1-9][0-9]{0,8}$"}},  # row ids, as JSON keys
-        description="成员的自理能力 {成员编号: full 全自理 | partial 半自理 | none 全护理}；成员须属于这户，否则 400 visit_refused、整次走访不保存",
+        description="成员的自理能力 {成员编号: full 全自理 | partial 半自理 | none 全护理}；"
+        "成员须属于这户，否则 400 visit_refused、整次走访不保存",
     )
 
 
