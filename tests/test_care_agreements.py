@@ -243,3 +243,15 @@ def test_outside_the_scope_nothing_can_be_posted_either(as_user, world, session,
 
 def test_an_agreement_asked_for_under_another_household_is_404(as_user, world, agreement_b):
     page_text(as_user("township").get(f"/households/{world.household_a.id}/agreements/{agreement_b.id}"), 404)
+
+
+def test_the_nightly_cleanup_keeps_the_files_of_agreement_photos(app, session, agreement_b):
+    from datetime import timedelta as span
+
+    from services.visits.photos import path_for, remove_orphan_files
+
+    folder = app.config["PHOTO_FOLDER"]
+    photo = session.exec(select(CareAgreementPhoto)).one()
+    removed = remove_orphan_files(session, folder, span(0), now=path_for(folder, photo.sha256).stat().st_mtime + 10)
+    assert "skipped" not in removed  # an agreement photo row is a photo row: the folder is trusted
+    assert removed["photos"]["files"] == 0 and path_for(folder, photo.sha256).exists()
