@@ -135,3 +135,12 @@ def test_a_request_outside_the_scope_is_404(as_user, world, session, wish_b, who
         page_text(client.post(f"/care/requests/{wish_b.id}/{action}", data={"reason": "x"}), 404)
     session.refresh(wish_b)
     assert wish_b.status == "requested"
+
+
+def test_the_household_page_offers_a_request_only_for_members_who_might_need_one(as_user, world, session):
+    plain = add_household(session, VILLAGE_A, "0902", "李低保", categories=("dibao",))
+    session.commit()
+    client = as_user("township")
+    assert "登记集中供养申请" in page_text(client.get(f"/households/{world.household_b.id}"))  # 分散供养特困
+    assert "登记集中供养申请" not in page_text(client.get(f"/households/{plain.id}"))
+    assert "登记集中供养申请" not in page_text(as_user("county").get(f"/households/{world.household_b.id}"))
