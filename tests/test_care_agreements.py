@@ -255,3 +255,12 @@ def test_the_nightly_cleanup_keeps_the_files_of_agreement_photos(app, session, a
     removed = remove_orphan_files(session, folder, span(0), now=path_for(folder, photo.sha256).stat().st_mtime + 10)
     assert "skipped" not in removed  # an agreement photo row is a photo row: the folder is trusted
     assert removed["photos"]["files"] == 0 and path_for(folder, photo.sha256).exists()
+
+
+def test_an_ended_agreement_cannot_be_edited(as_user, world, session, agreement_b, links):
+    client = as_user("assistant_b")
+    client.post(links["page"] + "/end")
+    response = client.post(links["edit"], data=form_for(world, carer_name="王新"))
+    assert "已终止的协议不能再修改" in page_text(response, 400)
+    session.refresh(agreement_b)
+    assert agreement_b.carer_name == "杨照料"
