@@ -264,3 +264,16 @@ def test_an_ended_agreement_cannot_be_edited(as_user, world, session, agreement_
     assert "已终止的协议不能再修改" in page_text(response, 400)
     session.refresh(agreement_b)
     assert agreement_b.carer_name == "杨照料"
+
+
+def test_the_demo_backs_its_signed_flags_with_agreement_records(app, session):
+    from sqlalchemy import func
+
+    from models import Household
+
+    assert app.test_cli_runner().invoke(args=["seed-demo", "--households", "120"]).exit_code == 0
+    records = session.exec(select(CareAgreement)).all()
+    assert records and all(agreements.is_valid(a, TODAY) for a in records)
+    flagged = set(session.exec(select(Household.id).where(Household.care_agreement_signed)).all())
+    assert {a.household_id for a in records} <= flagged
+    assert session.exec(select(func.count(func.distinct(CareAgreement.household_id)))).one() == len(records)  # one each
