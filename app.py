@@ -75,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         areas,
         auth,
         cards,
+        care,
         coverage,
         households,
         imports,
@@ -93,7 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
 
     modules = (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs)
-    for module in (*modules, offline, relief, relief_overview, coverage, reports, payouts, alerts):
+    for module in (*modules, offline, relief, relief_overview, coverage, reports, payouts, alerts, care):
         app.register_blueprint(module.bp)
 
     from commands import register_commands

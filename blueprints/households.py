@@ -8,6 +8,7 @@ from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
 from extensions import limiter, user_key
 from services.cards import cards
+from services.care import household as care_household
 from services.errors import Invalid
 from services.payouts import status as payout_status
 from services.permissions import can
@@ -128,6 +129,7 @@ def show(household_id: int):
         deliver_prompt=request.args.get("deliver") == "1",
         timeline=visits.timeline(session, household),
         visit_rules=visit_rules,
+        care=care_household.summary(session, household, members),
         payouts=payout_status.household_status(session, household, members)
         if can(current_user, "payouts.household")
         else None,
@@ -215,7 +217,6 @@ def edit(household_id: int):
 def _household_as_form(household) -> dict:
     fields = ("area_code", "kind", "address", "phone", "guardian", "assistant_id")
     form = {name: getattr(household, name) or "" for name in fields}
-    form["care_agreement_signed"] = "on" if household.care_agreement_signed else ""
     form["wants_institutional_care"] = "on" if household.wants_institutional_care else ""
     return form
 

@@ -12,6 +12,7 @@ import os
 from flask import Blueprint, current_app, render_template, url_for
 from flask_login import login_required
 
+from services.care import self_care
 from services.relief import rules as relief_rules
 from services.visits import rules as visit_rules
 
@@ -118,6 +119,7 @@ def _visit_form_context() -> dict:
         "checklist": visit_rules.CHECKLIST,
         "self_checks": visit_rules.SELF_CHECKS,
         "household_self_checks": (),
+        "care_block": self_care.visit_block([]),  # the phone adds its pack's members
         "changes": visit_rules.CHANGES,
         "need_types": {k: v for k, v in visit_rules.NEED_TYPES.items() if k != "review"},
         "empty_need_rows": 3,

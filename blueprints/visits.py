@@ -11,6 +11,7 @@ from models import utcnow
 from services.alerts import listing as alert_listing
 from services.alerts.outcomes import OPEN_STATES, OUTCOMES, REFERRALS
 from services.campaigns import campaigns
+from services.care import self_care
 from services.errors import NotFound
 from services.inputs import small_int
 from services.names import household_label
@@ -63,6 +64,7 @@ def new(household_id: int):
         checklist=CHECKLIST,
         self_checks=SELF_CHECKS,
         household_self_checks=set(self_checks_for(categories)),
+        care_block=self_care.visit_block(members),
         changes=CHANGES,
         need_types={k: v for k, v in NEED_TYPES.items() if k != "review"},
         empty_need_rows=EMPTY_NEED_ROWS,

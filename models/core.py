@@ -100,6 +100,9 @@ class Person(SQLModel, table=True):
     is_head: bool = False
     phone: str | None = Field(default=None, max_length=32, index=True)
     disability_grade: int | None = None  # 1–4, 1 the most severe
+    self_care: str | None = Field(
+        default=None, max_length=8
+    )  # full 全自理 | partial 半自理 | none 全护理 (asked in visits)
     monthly_allowance_fen: int | None = None
 
 

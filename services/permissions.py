@@ -85,6 +85,12 @@ CAPABILITIES = {
     "alerts.view": Capability(("assistant", *OFFICERS), "查看辖区内的主动发现预警"),
     "alerts.close": Capability(("township", "county"), "不经走访办结预警（写明结果，排除须说明理由）"),
     "alerts.rules": Capability(CITY, "设置主动发现规则：开关、核实期限和阈值"),
+    # care (issue 14): the village's assistant (scope keeps them to it) and the township record; the county places
+    "care.record": Capability(("assistant", "township"), "登记、修改、终止照料协议，上传签字照片"),
+    "institution.request": Capability(("assistant", "township"), "登记集中供养申请"),
+    "institution.list": Capability(OFFICERS, "查看集中供养申请列表"),
+    "institution.confirm": Capability(("township",), "确认集中供养申请（或不予安置）"),
+    "institution.place": Capability(("county",), "安置到本县（区）的供养机构（或不予安置）"),
     # subsidy payouts (issue 13)
     "payouts.view": Capability(OFFICERS, "查看补贴发放：到没到、失败、漏发和整改"),
     # the household page's 补贴到账: officers, and the village's assistant (scope keeps them to their village)

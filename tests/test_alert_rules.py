@@ -12,6 +12,7 @@ from services.alerts import engine
 from services.alerts.rules import RULES
 from services.audit import Actor
 from services.clock import today_in_china
+from tests.care_helpers import add_agreement, plant_care
 from tests.conftest import OTHER_VILLAGE, VILLAGE_A, VILLAGE_B, add_household, add_need
 from tests.payouts_helpers import add_import, head_of, month, pay
 
@@ -49,7 +50,7 @@ class Planter:
         self.session.flush()
         return household
 
-    def visit(self, household: Household, when: datetime, risk: str = "normal") -> None:
+    def visit(self, household: Household, when: datetime, risk: str = "normal", self_checks=None) -> None:
         self.session.add(
             Visit(
                 uuid=str(uuid.uuid4()),
@@ -60,6 +61,7 @@ class Planter:
                 kind="routine",
                 visited_at=when,
                 risk=risk,
+                self_checks=json.dumps(self_checks or {}),
             )
         )
         if household.last_visit_at is None or household.last_visit_at.replace(tzinfo=UTC) < when:
@@ -123,8 +125,10 @@ def plant(session, world) -> Planter:
     p.expect("must_visit_overdue", lonely)
     visited = p.household(("lonely_elderly",))  # near miss: visited 20 days ago (monthly)
     p.visit(visited, days_ago(20))
-    together = p.household(("tekun_dispersed",), members=2, care_agreement_signed=True)  # near miss: not alone
+    together = p.household(("tekun_dispersed",), members=2)  # near miss: not alone
     p.visit(together, days_ago(40))
+    add_agreement(session, together, head_of(session, together), by=world.assistant_a, signed_on=TODAY,
+                  valid_until=TODAY + timedelta(days=365))  # fmt: skip
 
     alone = p.household()
     p.visit(alone, days_ago(100))
@@ -180,7 +184,7 @@ def plant(session, world) -> Planter:
     p.person(p.household(), disability_grade=3)
     p.person(p.household(area=OTHER_VILLAGE), disability_grade=1)
 
-    p.household(("left_behind_child",), care_agreement_signed=True)  # near miss: signed
+    plant_care(p, session, world, TODAY, days_ago)  # tests/care_helpers.py
     session.commit()
     return p
 

@@ -273,7 +273,8 @@ def test_edit_household_changes_fields_and_audits_them(as_user, world, session):
     )
     assert response.status_code == 302
     session.refresh(world.household_a)
-    assert world.household_a.address == "新地址5号" and world.household_a.care_agreement_signed
+    # the flag follows the agreements recorded on the household page (services/care), not a box on this form
+    assert world.household_a.address == "新地址5号" and not world.household_a.care_agreement_signed
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "household.updated")).one()
     assert "address" in event.detail and "guardian" in event.detail
 

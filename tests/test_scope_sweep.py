@@ -17,8 +17,11 @@ from sqlmodel import func, select
 from models import (
     Alert,
     Card,
+    CareAgreement,
+    CareAgreementPhoto,
     Correction,
     Household,
+    InstitutionRequest,
     Need,
     PayoutImport,
     Person,
@@ -56,6 +59,7 @@ QUERY_PROBES = (
     f"/alerts/?area={VILLAGE_A}",
     f"/alerts/?area={TOWNSHIP}&state=all",
     "/households/{household_id}/visits/new?alert={alert_id}",
+    "/care/requests?status=requested",
 )
 
 
@@ -82,6 +86,15 @@ def village_a(client, world, session) -> dict[str, object]:
     assert client.post("/api/v1/relief", json=relief).status_code == 201
     evidence = {"file": (io.BytesIO(jpeg("blue")), "b.jpg"), "uuid": str(uuid4())}
     assert client.post(f"/api/v1/relief/{relief_uuid}/photos", data=evidence).status_code == 201
+    care = f"/households/{world.household_a.id}/agreements"
+    agreement = {"person_id": world.head_a.id, "kind": "tekun", "carer_name": "张照料", "carer_phone": "13700000001"}
+    agreement.update(carer_relation="子女", duties="平日有人照应", signed_on="2026-01-05", valid_until="2027-01-04")
+    assert client.post(f"{care}/new", data=agreement).status_code == 302
+    agreement_id = session.exec(select(CareAgreement.id)).one()
+    paper = {"file": (io.BytesIO(jpeg("green")), "c.jpg"), "uuid": str(uuid4())}
+    assert client.post(f"{care}/{agreement_id}/photos", data=paper).status_code == 302
+    wish = {"person_id": world.head_a.id, "note": "想去敬老院"}
+    assert client.post(f"/households/{world.household_a.id}/institution-requests", data=wish).status_code == 302
     client.post("/logout")
 
     def one(model, *where) -> int:
@@ -125,6 +138,9 @@ def village_a(client, world, session) -> dict[str, object]:
         "application_id": one(ReliefApplication, ReliefApplication.uuid == relief_uuid),
         "photo_id": one(Photo, Photo.household_id == world.household_a.id),
         "relief_photo_id": session.exec(select(ReliefPhoto.id)).one(),
+        "agreement_id": agreement_id,
+        "agreement_photo_id": session.exec(select(CareAgreementPhoto.id)).one(),
+        "request_id": session.exec(select(InstitutionRequest.id)).one(),
         "user_id": world.assistant_a.id,
         "campaign_id": 1,
         "import_id": batch.id,
@@ -166,10 +182,12 @@ def state(session, household_id: int) -> str:
     """Return what a request could change about household A and its objects, to compare before and after."""
     session.expire_all()
     rows = [session.get(Household, household_id).model_dump(exclude={"updated_at"})]
-    for model in (Person, Visit, Need, Photo, ReliefApplication, ReliefPhoto, Card):
+    for model in (Person, Visit, Need, Photo, ReliefApplication, ReliefPhoto, Card, CareAgreementPhoto):
         rows.append(session.exec(select(func.count()).select_from(model)).one())
     rows += [a.model_dump() for a in session.exec(select(ReliefApplication))]
     rows += [a.model_dump() for a in session.exec(select(Alert))]
+    rows += [a.model_dump(exclude={"updated_at"}) for a in session.exec(select(CareAgreement))]
+    rows += [r.model_dump() for r in session.exec(select(InstitutionRequest))]
     return json.dumps(rows, default=str, sort_keys=True)
 
 
@@ -202,6 +220,7 @@ def test_village_a_stays_out_of_reach_of_village_b_and_of_strangers(app, client,
     assert state(session, world.household_a.id) == before, "a request from outside changed village A's data"
     # the sweep really swept: every kind of parameter, and all the query probes
     assert len(swept) >= 55 and {"photos.relief_thumb", "api.add_relief_photo", "cards.landing"} <= set(swept)
+    assert {"care.docx", "care.photo_thumb", "care.request_place"} <= set(swept)
 
 
 def test_the_sweep_would_see_a_leak(app, client, world, village_a):

@@ -1,4 +1,4 @@
-"""主动发现 rules over money, age and care: 整改 items left open, birthdays that change support, missing agreements."""
+"""主动发现 rules over money and age: 整改 items left open, birthdays that change support (care: care_rules.py)."""
 
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -8,15 +8,12 @@ from sqlmodel import Session, select
 
 from models import Correction, Household, Payment, Person, PersonCategory
 from services.alerts.base import (
-    CARE_CATEGORIES,
     ORPHAN_CATEGORIES,
     Context,
     Hit,
     _county,
-    _people_in,
     _years_before,
 )
-from services.registry.categories import label
 
 
 def _corrections(session: Session, *conditions):
@@ -135,22 +132,6 @@ def severe_disability_without_care(session: Session, ctx: Context) -> Iterable[H
             continue
         reason = f"{grade} 级残疾，近 3 个月县里导入的护理补贴发放结果中没有已发放记录"
         yield Hit(area_code, reason, household_id=household_id, person_id=person_id)
-
-
-# ---- care ----------------------------------------------------------------------------------
-
-
-def care_agreement_missing(session: Session, ctx: Context) -> Iterable[Hit]:
-    """A 分散供养特困 person or 留守儿童 whose household has no signed care agreement."""
-    seen = set()
-    for person_id, household_id, area_code, category in _people_in(
-        session, CARE_CATEGORIES, Household.care_agreement_signed.is_(False)
-    ):
-        if person_id in seen:
-            continue
-        seen.add(person_id)
-        paper = "三方委托照料服务协议" if category == "tekun_dispersed" else "留守儿童委托监护责任确认书"
-        yield Hit(area_code, f"{label(category)}，未签{paper}", household_id=household_id, person_id=person_id)
 
 
 # ---- the table -----------------------------------------------------------------------------

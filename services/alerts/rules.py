@@ -6,8 +6,6 @@ Dates are worked out in Python and handed to the queries as values, because SQLi
 functions. services/alerts/engine.py runs the enabled rules and turns hits into alerts (one open alert per rule and
 subject). The city changes a rule's days and threshold, or switches it off, with an AlertRule row.
 
-Coming with care agreements as records (next): an agreement expiring within 30 days, and a wish to move into an
-institution waiting more than 30 days.
 """
 
 from collections import defaultdict
@@ -31,8 +29,13 @@ from services.alerts.base import (
     _alone,
     _day,
 )
-from services.alerts.money_age_care import (
+from services.alerts.care_rules import (
+    care_agreement_expiring,
     care_agreement_missing,
+    care_duties_not_kept,
+    institution_wish_waiting,
+)
+from services.alerts.money_age_care import (
     correction_overdue,
     elderly_without_allowance,
     failed_not_reissued,
@@ -213,9 +216,24 @@ _RULES = (
     ),
     Rule(
         "care_agreement_missing", "orange", 15, None, "未签委托照料协议",
-        "分散供养特困人员或留守儿童所在户未签三方委托照料服务协议（留守儿童委托监护责任确认书）。目前依据户的"
-        "“已签协议”标记；协议作为记录（有效期、续签提醒）随后上线，届时还将提示 30 天内到期的协议。",
+        "分散供养特困人员或留守儿童没有有效的三方委托照料服务协议（留守儿童委托监护责任确认书）：没有登记协议，"
+        "或协议未签订、已终止、已过有效期。依据住户页“照料协议”里登记的协议。",
         care_agreement_missing,
+    ),
+    Rule(
+        "care_agreement_expiring", "yellow", 30, 30, "照料协议即将到期",
+        "有效的照料协议在阈值天数（默认 30 天）内到期，且本人没有更晚到期的协议：提醒续签。",
+        care_agreement_expiring,
+    ),
+    Rule(
+        "care_duties_not_kept", "orange", 7, None, "照料人未尽责",
+        "这户最近一次走访回答照料人没有尽责（平日有人照应、生病有人看护）。走访保存时立即提示。",
+        care_duties_not_kept,
+    ),
+    Rule(
+        "institution_wish_waiting", "orange", 15, 30, "集中供养申请久未办理",
+        "集中供养申请提出后超过阈值天数（默认 30 天）仍未安置，也未作出不予安置的决定。",
+        institution_wish_waiting,
     ),
 )  # fmt: skip
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

@@ -9,6 +9,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from services.alerts.outcomes import NO_OUTCOME, NO_REFERRAL, NOTE_MAX, NOTE_REQUIRED, OUTCOMES, REFERRALS
+from services.care.self_care import LEVELS as SELF_CARE_LEVELS
+from services.care.self_care import MAX_ANSWERS as MAX_SELF_CARE
 from services.inputs import MAX_ID, NO_NUL_PATTERN
 from services.visits.rules import CHANGES, CHECKLIST, KINDS, NEED_TYPES, RISKS, SELF_CHECKS
 
@@ -17,6 +19,7 @@ Risk = Literal[tuple(RISKS)]
 ChecklistKey = Literal[tuple(CHECKLIST)]
 SelfCheckKey = Literal[tuple(SELF_CHECKS)]
 Change = Literal[tuple(CHANGES)]
+SelfCare = Literal[tuple(SELF_CARE_LEVELS)]
 NeedType = Literal[tuple(k for k in NEED_TYPES if k != "review")]
 # relief: the codes services/relief/rules.py owns, so the OpenAPI enums can never drift from what is accepted
 
@@ -110,7 +113,13 @@ class VisitIn(Strict):
 
     model_config = ConfigDict(json_schema_extra=_alert_check_schema())
     # left out of the fingerprint while empty: a visit sent before these fields existed replays as the same visit
-    OMIT_WHEN_NONE: ClassVar[tuple[str, ...]] = ("alert_id", "alert_outcome", "alert_referral_to", "alert_note")
+    OMIT_WHEN_EMPTY: ClassVar[tuple[str, ...]] = (
+        "alert_id",
+        "alert_outcome",
+        "alert_referral_to",
+        "alert_note",
+        "self_care",
+    )
 
     uuid: UUID
     household_id: RowId
@@ -129,6 +138,13 @@ class VisitIn(Strict):
     notes: str | None = text_field(2000)
     location: Location | None = None
     scan_id: RowId | None = Field(default=None, description="本次走访前扫的户卡记录；不是本人刚扫这户的卡则忽略")
+    self_care: dict[RowId, SelfCare] = Field(
+        default_factory=dict,
+        max_length=MAX_SELF_CARE,
+        json_schema_extra={"propertyNames": {"pattern": "^[1-9][0-9]{0,8}$"}},  # row ids, as JSON keys
+        description="成员的自理能力 {成员编号: full 全自理 | partial 半自理 | none 全护理}；"
+        "成员须属于这户，否则 400 visit_refused、整次走访不保存",
+    )
     # 主动发现: the alert this visit checks, and how it ends (services/alerts/checks.py)
     alert_id: RowId | None = Field(
         default=None,
@@ -422,8 +438,8 @@ class CoverageOut(CoverageCounts):
 def fingerprint(payload: BaseModel) -> str:
     """Return a hash of what was submitted, to tell a replay (same id, same content) from a clash."""
     data = payload.model_dump(mode="json")
-    for name in getattr(payload, "OMIT_WHEN_NONE", ()):
-        if data.get(name) is None:
+    for name in getattr(payload, "OMIT_WHEN_EMPTY", ()):
+        if not data.get(name):
             data.pop(name, None)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -7,15 +7,18 @@ Core bulk inserts and primary keys chosen here, so 100,000 households take secon
 import random
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
-from models import Area, Household, Person, PersonCategory, User, utcnow
+from models import Area, CareAgreement, Household, Person, PersonCategory, User, utcnow
 from services import audit
 from services.accounts.users import MIN_PASSWORD_LENGTH, hash_password
 from services.audit import Actor
 from services.cards.cards import issue_cards_bulk
+from services.care.agreements import KIND_FOR_CATEGORY, default_duties
+from services.clock import today_in_china
 from services.demo.people import HouseholdPlan, forced_profile, make_id_number, make_phone, plan_household
 from services.errors import Invalid
 from services.permissions import ROLES
@@ -161,11 +164,13 @@ class _Writer:
         self.households: list[dict] = []
         self.persons: list[dict] = []
         self.categories: list[dict] = []
+        self.agreements: list[dict] = []
         self.totals = [0, 0, 0]
 
     def add(self, rng: random.Random, village: _Village, plan: HouseholdPlan) -> None:
         household_id, self.next_household = self.next_household, self.next_household + 1
         household_phone = None
+        agreed = False  # one agreement per household: its first 特困 or left-behind member's
         for index, member in enumerate(plan.members):
             person_id, self.next_person = self.next_person, self.next_person + 1
             number = make_id_number(rng, village.code[:6], member, self.used_ids)
@@ -174,6 +179,11 @@ class _Writer:
             extra = {"id": person_id, "household_id": household_id, "is_head": index == 0, "phone": phone}
             self.persons.append(_row(member, ("age", "categories"), id_number=number, id_last4=number[-4:], **extra))
             self.categories.extend({"person_id": person_id, "category": c} for c in member.categories)
+            if plan.care_agreement_signed and not agreed:
+                row = demo_agreement(household_id, person_id, member, plan.guardian, village, self.now)
+                if row:
+                    self.agreements.append(row)
+                    agreed = True
         place = {"id": household_id, "area_code": village.code, "household_no": f"{village.next_no:04d}"}
         extra = {"phone": household_phone, "assistant_id": village.assistant_id}
         self.households.append(_row(plan, ("members",), **place, **extra, created_at=self.now, updated_at=self.now))
@@ -186,14 +196,48 @@ class _Writer:
             return
         advance_sequence(self.session, Household, self.next_household - 1)
         advance_sequence(self.session, Person, self.next_person - 1)
-        for model, rows in ((Household, self.households), (Person, self.persons), (PersonCategory, self.categories)):
+        tables = ((Household, self.households), (Person, self.persons), (PersonCategory, self.categories))
+        for model, rows in (*tables, (CareAgreement, self.agreements)):
             if rows:
                 self.session.exec(insert(model.__table__), params=rows)
         issue_cards_bulk(self.session, [row["id"] for row in self.households])
         self.session.commit()
         for i, rows in enumerate((self.households, self.persons, self.categories)):
             self.totals[i] += len(rows)
-        self.households, self.persons, self.categories = [], [], []
+        self.households, self.persons, self.categories, self.agreements = [], [], [], []
+
+
+CARER_RELATIONS = {"祖父": "祖父母", "祖母": "祖父母", "邻居": "邻居"}  # the demo guardians' words, as the form's
+
+
+def demo_agreement(household_id: int, person_id: int, member, guardian: str | None, village, now) -> dict | None:
+    """Return the care agreement row behind a demo household's 已签 flag, for its 特困 or left-behind member.
+
+    Dates come from the household id, not the random generator, so the same seed still gives the same people;
+    about one in fourteen runs out within a month (a renewal reminder to see).
+    """
+    kind = next((KIND_FOR_CATEGORY[c] for c in member.categories if c in KIND_FOR_CATEGORY), None)
+    if kind is None or not guardian or village.assistant_id is None:
+        return None
+    name, _, relation = guardian.partition("（")
+    today = today_in_china(now)
+    signed = today - timedelta(days=household_id * 37 % 360)
+    return {
+        "household_id": household_id,
+        "person_id": person_id,
+        "kind": kind,
+        "area_code": village.code[:9] + "000",
+        "carer_name": name,
+        "carer_phone": "",
+        "carer_relation": CARER_RELATIONS.get(relation.rstrip("）"), "其他亲属"),
+        "duties": default_duties(kind),
+        "signed_on": signed,
+        "valid_until": signed + timedelta(days=364),
+        "status": "active",
+        "created_by_id": village.assistant_id,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _row(obj, skip: tuple[str, ...], **extra) -> dict:

@@ -275,7 +275,6 @@ def parse_household_form(session: Session, user: User, form: Mapping) -> dict:
         "kind": kind,
         "address": address or None,
         "phone": phone or None,
-        "care_agreement_signed": _flag(form, "care_agreement_signed"),
         "guardian": guardian or None,
         "wants_institutional_care": _flag(form, "wants_institutional_care"),
         "assistant_id": assistant.id if assistant else None,

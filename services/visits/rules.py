@@ -18,7 +18,8 @@ SELF_CHECKS = {
     "payment_received": ("本月保障金已到账", ("dibao", "tekun_central", "tekun_dispersed")),
     "amount_as_expected": ("到账金额与标准相符", ("dibao", "tekun_central", "tekun_dispersed")),
     "care_agreement_signed": ("已签订三方委托照料服务协议", ("tekun_dispersed",)),
-    "caregiver_present": ("照料人在岗、照料到位", ("tekun_dispersed",)),
+    # a "no" raises the 主动发现 alert care_duties_not_kept at once (services/care/from_visit.py)
+    "caregiver_present": ("照料人尽责：平日有人照应、生病有人看护", ("tekun_dispersed", "left_behind_child")),
     "wants_institutional_care": ("本人有集中供养意愿", ("tekun_dispersed",)),
     "guardian_confirmed": (
         "监护人明确，已签委托监护确认书",

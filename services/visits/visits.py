@@ -14,6 +14,7 @@ from services import audit
 from services.alerts import checks
 from services.api.schemas import VisitIn, fingerprint
 from services.audit import Actor
+from services.care import from_visit
 from services.clock import CHINA, aware
 from services.errors import Conflict, Invalid, NotFound
 from services.names import user_names
@@ -61,6 +62,7 @@ def record_visit(
     disputes.note_family_says_unpaid(session, visit, household, actor)  # 保障金: the family says no, the bank yes
     _update_household(session, household, visit)
     checks.check_with_visit(session, actor, visit, household, payload)  # 主动发现: the alert it checks, and more
+    from_visit.note_visit(session, actor, visit, household, payload)  # self-care, institution wish, carer's duties
     audit.record(session, actor, "visit.created", visit, household_id=household.id, risk=visit.risk)
     return visit, True
 

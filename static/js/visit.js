@@ -62,6 +62,27 @@
     form.querySelector("[data-self-checks-title]").hidden = !any;
   }
 
+  // 自理能力: online the server lists the members asked; offline the pack's members with those categories
+  function showSelfCare(members) {
+    var block = form.querySelector("[data-self-care]");
+    if (!block) return;
+    var asked = block.getAttribute("data-asked").split(" ");
+    var list = block.querySelector("[data-self-care-list]");
+    var template = block.querySelector("[data-self-care-template]").innerHTML;
+    members.forEach(function (member) {
+      var id = String(Number(member.id));  // a row id: digits only, safe in ids and names
+      var wanted = (member.categories || []).some(function (c) { return asked.indexOf(c) >= 0; });
+      if (!wanted || list.querySelector('[data-self-care-person="' + id + '"]')) return;
+      var holder = document.createElement("div");
+      holder.innerHTML = template.replace(/PERSON/g, id).replace(/NAME/g, "");
+      var row = holder.firstElementChild;
+      row.querySelector("[data-self-care-name]").textContent = member.name;  // text, never markup
+      row.querySelector("[role=radiogroup]").setAttribute("aria-label", member.name + "的自理能力");
+      list.appendChild(row);
+    });
+    block.hidden = !list.querySelector("[data-self-care-person]");
+  }
+
   function fillFromPack() {
     if (form.getAttribute("data-household")) return Promise.resolve(true);  // the server filled it in
     document.title = "走访登记 · 兜底通";
@@ -79,6 +100,7 @@
         if (title) title.textContent = "走访 · " + label;
         form.elements.household_id.value = household.id;
         showSelfChecks(household.categories || []);
+        showSelfCare(household.members || []);
         var kind = form.querySelector('input[name="kind"][value="' + (household.survey_due ? "survey" : "routine") + '"]');
         if (kind) kind.checked = true;
         return true;
@@ -336,6 +358,13 @@
       var key = item.getAttribute("data-self-check");
       var answer = checked("self-" + key);
       if (answer) payload.self_checks[key] = answer === "yes";
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("[data-self-care-person]"), function (row) {
+      var id = row.getAttribute("data-self-care-person");
+      var answer = checked("selfcare-" + id);
+      if (!answer) return;
+      payload.self_care = payload.self_care || {};
+      payload.self_care[id] = answer;
     });
     Array.prototype.forEach.call(form.querySelectorAll('input[name="changes"]:checked'), function (box) {
       payload.changes.push(box.value);
