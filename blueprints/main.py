@@ -7,6 +7,7 @@ from sqlalchemy import text
 from db import get_session
 from extensions import limiter
 from services.campaigns import campaigns, coverage
+from services.candidates import candidates
 from services.clock import today_in_china
 from services.payouts import corrections
 from services.permissions import can
@@ -44,6 +45,9 @@ def home():
         open_needs=needs.count_unresolved(session, current_user) if can(current_user, "need.settle") else None,
         corrections=corrections.counts(session, current_user, today_in_china())
         if can(current_user, "corrections.close")
+        else None,
+        candidates_waiting=candidates.count_open(session, current_user)
+        if can(current_user, "candidates.settle")
         else None,
     )
 

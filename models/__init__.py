@@ -1,5 +1,7 @@
-"""The tables: the registry, visits, relief, campaigns and accounts (core), subsidy payouts, and 主动发现 (alerts)."""
+"""The tables: the registry, visits, relief, campaigns and accounts (core), subsidy payouts, 主动发现 (alerts)
+and the department lists and field-report photos that feed it (signals)."""
 
 from models.alerts import *  # noqa: F403
 from models.core import *  # noqa: F403
 from models.payouts import *  # noqa: F403
+from models.signals import *  # noqa: F403

@@ -100,6 +100,7 @@ class Person(SQLModel, table=True):
     is_head: bool = False
     phone: str | None = Field(default=None, max_length=32, index=True)
     disability_grade: int | None = None  # 1–4, 1 the most severe
+    died_on: date | None = None  # from a 卫健/公安 death list (services/signals): no payment is due after it
     monthly_allowance_fen: int | None = None
 
 

@@ -14,12 +14,26 @@ from uuid import uuid4
 import pytest
 from sqlmodel import func, select
 
-from models import Card, Correction, Household, Need, PayoutImport, Person, Photo, ReliefApplication, ReliefPhoto, Visit
+from models import (
+    Candidate,
+    CandidatePhoto,
+    Card,
+    Correction,
+    Household,
+    Need,
+    PayoutImport,
+    Person,
+    Photo,
+    ReliefApplication,
+    ReliefPhoto,
+    Visit,
+)
 from tests.conftest import COUNTY, TOWNSHIP, VILLAGE_A, login
 from tests.test_login_required import PARAMETER
 from tests.test_photos import jpeg
 
-SECRETS = ("张明华", "530902194505168663", "13900000001")  # household A's head, ID number and phone
+# household A's head, ID number and phone; the name of the family village A's assistant reported (待核实对象)
+SECRETS = ("张明华", "530902194505168663", "13900000001", "陈秋菊")
 TEXT_TYPES = ("text/html", "application/json")
 
 # Routes that read an area or a household from the query string, asked for village A's.
@@ -41,6 +55,7 @@ QUERY_PROBES = (
     "/scan/lookup?no=0001",
     "/payouts/corrections?status=all",
     "/payouts/imports",
+    "/candidates/?status=all",
 )
 
 
@@ -67,6 +82,10 @@ def village_a(client, world, session) -> dict[str, object]:
     assert client.post("/api/v1/relief", json=relief).status_code == 201
     evidence = {"file": (io.BytesIO(jpeg("blue")), "b.jpg"), "uuid": str(uuid4())}
     assert client.post(f"/api/v1/relief/{relief_uuid}/photos", data=evidence).status_code == 201
+    report = {"uuid": str(uuid4()), "name": "陈秋菊", "area_code": VILLAGE_A, "description": "独居，房屋漏雨"}
+    assert client.post("/api/v1/candidates", json=report).status_code == 201
+    seen = {"file": (io.BytesIO(jpeg("green")), "c.jpg"), "uuid": str(uuid4())}
+    assert client.post(f"/api/v1/candidates/{report['uuid']}/photos", data=seen).status_code == 201
     client.post("/logout")
 
     def one(model, *where) -> int:
@@ -98,6 +117,9 @@ def village_a(client, world, session) -> dict[str, object]:
         "application_id": one(ReliefApplication, ReliefApplication.uuid == relief_uuid),
         "photo_id": one(Photo, Photo.household_id == world.household_a.id),
         "relief_photo_id": session.exec(select(ReliefPhoto.id)).one(),
+        "candidate_id": one(Candidate, Candidate.uuid == report["uuid"]),
+        "candidate_photo_id": session.exec(select(CandidatePhoto.id)).one(),
+        "candidate_uuid": report["uuid"],
         "user_id": world.assistant_a.id,
         "campaign_id": 1,
         "import_id": batch.id,
@@ -127,6 +149,10 @@ def requests_for_village_a(app, values: dict) -> list[tuple[str, str, str]]:
                 key = "relief_photo_id"
             elif rule.endpoint == "api.add_relief_photo" and name == "uuid":
                 key = "relief_uuid"
+            elif rule.endpoint.startswith("photos.candidate_") and name == "photo_id":
+                key = "candidate_photo_id"
+            elif rule.endpoint == "api.add_candidate_photo" and name == "uuid":
+                key = "candidate_uuid"
             assert key in values, f"teach the sweep a value for <{name}> in {rule.rule} ({rule.endpoint})"
             filled[name] = values[key]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -138,9 +164,10 @@ def state(session, household_id: int) -> str:
     """Return what a request could change about household A and its objects, to compare before and after."""
     session.expire_all()
     rows = [session.get(Household, household_id).model_dump(exclude={"updated_at"})]
-    for model in (Person, Visit, Need, Photo, ReliefApplication, ReliefPhoto, Card):
+    for model in (Person, Visit, Need, Photo, ReliefApplication, ReliefPhoto, Card, Candidate, CandidatePhoto):
         rows.append(session.exec(select(func.count()).select_from(model)).one())
     rows += [a.model_dump() for a in session.exec(select(ReliefApplication))]
+    rows += [c.model_dump() for c in session.exec(select(Candidate))]
     return json.dumps(rows, default=str, sort_keys=True)
 
 
@@ -173,6 +200,7 @@ def test_village_a_stays_out_of_reach_of_village_b_and_of_strangers(app, client,
     assert state(session, world.household_a.id) == before, "a request from outside changed village A's data"
     # the sweep really swept: every kind of parameter, and all the query probes
     assert len(swept) >= 55 and {"photos.relief_thumb", "api.add_relief_photo", "cards.landing"} <= set(swept)
+    assert {"candidates.show", "candidates.dismiss", "photos.candidate_thumb", "api.add_candidate_photo"} <= set(swept)
 
 
 def test_the_sweep_would_see_a_leak(app, client, world, village_a):
@@ -181,3 +209,7 @@ def test_the_sweep_would_see_a_leak(app, client, world, village_a):
     shown = [path for _e, method, path in requests_for_village_a(app, village_a) if method == "GET"]
     leaked = [path for path in shown if leaks(client.get(path))]
     assert f"/households/{world.household_a.id}" in leaked and f"/households/{world.household_a.id}/card.png" in leaked
+    candidate = village_a["candidate_id"]
+    assert (
+        f"/candidates/{candidate}" in leaked and f"/photos/candidates/{village_a['candidate_photo_id']}_t.jpg" in leaked
+    )

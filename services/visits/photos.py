@@ -16,7 +16,7 @@ from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import Household, Photo, ReliefPhoto, User, Visit
+from models import CandidatePhoto, Household, Photo, ReliefPhoto, User, Visit
 from services import audit
 from services.audit import Actor
 from services.errors import Conflict, Invalid, NotFound
@@ -25,6 +25,7 @@ from services.scope import is_in_scope
 PHOTO_FILE = re.compile(r"([0-9a-f]{64})(_t)?\.jpg")
 TEMPORARY_SUFFIXES = (".part", ".removing")  # a write, or a removal, that a crash cut short
 LOOKUP_BATCH = 500
+PHOTO_MODELS = (Photo, ReliefPhoto, CandidatePhoto)  # visit photos, relief evidence, field reports (待核实对象)
 NO_ROWS = "数据库里没有任何照片记录：请确认 DATABASE_URL 指向正式数据库；照片文件一个也没有删除"
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # a 12-megapixel phone JPEG is 3–8 MB; the browser usually sends ~300 KB
@@ -251,7 +252,7 @@ def _replayed(photo, source_sha: str, owner: dict):
 
 def discard_unreferenced(session: Session, folder: Path, sha256: str) -> None:
     """Remove a photo's files when neither a visit photo nor an evidence photo uses them (after a failed commit)."""
-    for model in (Photo, ReliefPhoto):  # files are shared by content hash across both
+    for model in PHOTO_MODELS:  # files are shared by content hash across them
         if session.exec(select(model.id).where(model.sha256 == sha256)).first() is not None:
             return
     path_for(folder, sha256).unlink(missing_ok=True)
@@ -281,7 +282,7 @@ def remove_orphan_files(session: Session, folder: Path, older_than: timedelta, n
     if not Path(folder).is_dir():
         return removed
     # with no photo row at all, every file would look orphaned: more likely the wrong database than a fact
-    trusted = any(session.exec(select(model.id).limit(1)).first() is not None for model in (Photo, ReliefPhoto))
+    trusted = any(session.exec(select(model.id).limit(1)).first() is not None for model in PHOTO_MODELS)
     if not trusted:
         removed["skipped"] = NO_ROWS
     for subfolder in sorted(Path(folder).glob("??")):  # one of 256 at a time: memory stays small
@@ -301,7 +302,7 @@ def _referenced(session: Session, hashes: list[str]) -> set[str]:
     found = set()
     for start in range(0, len(hashes), LOOKUP_BATCH):
         batch = hashes[start : start + LOOKUP_BATCH]
-        for model in (Photo, ReliefPhoto):  # files are shared by content hash across both
+        for model in PHOTO_MODELS:  # files are shared by content hash across them
             found.update(session.exec(select(model.sha256).where(model.sha256.in_(batch))).all())
     return found
 
