@@ -202,6 +202,21 @@ def test_a_death_in_a_household_with_others_alive_stops_only_that_person(session
     assert f"p{spouse.id}" in dues.due_for(session, "tekun", parse_period("2026-11"), COUNTY)  # died in November
 
 
+def test_a_payment_after_the_death_is_flagged_for_recovery(session, world, tmp_path):
+    from services.payouts import reconcile
+    from tests.payout_files import row
+    from tests.payout_files import write_csv as write_result
+
+    run(session, tmp_path, "death", [["张明华", world.head_a.id_number, "", "2026-11-05"]])
+    person = [
+        row("张明华", world.head_a.id_number, program="特困供养", period=month) for month in ("2026-11", "2026-12")
+    ]
+    result = write_result(tmp_path / "result.csv", person)
+    outcome = reconcile.import_file(session, ACTOR, COUNTY, result, result.name)
+    [flagged] = outcome.problems["after_exit"]
+    assert "2026-11-05 已去世" in flagged["reason"] and "2026年12月" in flagged["reason"]  # November was still due
+
+
 def test_an_unknown_death_makes_no_candidate(session, world, tmp_path):
     outcome = run(session, tmp_path, "death", [["陈小芳", STRANGER, "", "2026-11-05"]])
     assert (outcome.created, outcome.candidates, outcome.not_acted) == (1, 0, 1)
