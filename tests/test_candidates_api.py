@@ -8,7 +8,7 @@ from PIL import Image
 from sqlmodel import func, select
 
 from models import AuditEvent, Candidate, CandidatePhoto
-from tests.conftest import VILLAGE_A, VILLAGE_B, login
+from tests.conftest import VILLAGE_A, VILLAGE_B, login, page_text
 from tests.test_api import assert_described, document  # noqa: F401  (the fixture)
 from tests.test_photos import jpeg
 
@@ -150,3 +150,20 @@ def test_a_broken_photo_is_refused_and_nothing_is_stored(as_user, session):
     response = client.post(f"/api/v1/candidates/{body['uuid']}/photos", data=broken)
     assert response.status_code == 400 and response.get_json()["error"] == "photo_refused"
     assert count(session, CandidatePhoto) == 0
+
+
+def test_a_report_in_an_exported_outbox_file_lands_once_with_its_photo(as_user, world, session):
+    from tests.test_outbox_import import outbox, upload
+    from tests.test_outbox_import import photo as file_photo
+
+    item = {"kind": "candidate", "payload": report(), "photos": [file_photo()]}
+    elsewhere = {"kind": "candidate", "payload": report(area_code="530921100201"), "photos": []}
+    content = outbox(world.assistant_a, [item, elsewhere])
+    client = as_user("township")
+    text = page_text(upload(client, content))
+    assert "上报疑似困难户" in text and "上报的村不在您的辖区" in text
+    candidate = session.exec(select(Candidate)).one()
+    assert (candidate.reported_by_id, candidate.area_code) == (world.assistant_a.id, VILLAGE_A)
+    assert count(session, CandidatePhoto) == 1
+    upload(client, content)
+    assert count(session, Candidate) == 1 and count(session, CandidatePhoto) == 1

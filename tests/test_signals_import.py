@@ -271,3 +271,28 @@ def test_another_county_s_import_sees_only_its_own_villages(session, world, tmp_
         county=OTHER_COUNTY,
     )
     assert session.exec(select(Candidate.area_code)).one() == OTHER_COUNTY
+
+
+def test_excel_dates_and_numbers_are_read_as_such(session, world, tmp_path):
+    from datetime import datetime
+
+    row = medical("张明华", world.head_a.id_number, 6500.5, admitted=datetime(2026, 11, 2), discharged="2026年11月9日")
+    outcome = run(session, tmp_path, "medical", [row], "dates.xlsx")
+    assert outcome.errors == [] and outcome.alerts == 1
+    record = session.exec(select(SignalRecord)).one()
+    assert (record.event_on.isoformat(), record.end_on.isoformat(), record.self_paid_fen) == (
+        "2026-11-02",
+        "2026-11-09",
+        650_050,
+    )
+
+
+def test_a_list_past_the_row_limit_is_refused_whole(session, world, tmp_path, monkeypatch):
+    from services.signals import lists
+
+    monkeypatch.setattr(lists, "MAX_DATA_ROWS", 2)
+    rows = [medical(f"人{n}", synthetic_id(4100 + n, born="1975"), "100") for n in range(3)]
+    path = write(tmp_path / "big.csv", "medical", rows)
+    with pytest.raises(Invalid, match="名单超过 2 行"):
+        importing.import_file(session, ACTOR, "medical", COUNTY, path, path.name)
+    assert count(session, SignalImport) == 0
