@@ -136,11 +136,19 @@ def _report_form(errors: dict | None = None, form=None, status: int = 200):
         villages=villages,
         chosen=form.get("area_code") or current_user.area_code,
         form=form,
-        report_uuid=form.get("uuid") or str(uuid.uuid4()),
+        report_uuid=_uuid_or_new(form.get("uuid")),
         errors=errors or {},
         back_url=request.referrer if _same_site(request.referrer) else url_for("main.home"),
     )
     return page, status
+
+
+def _uuid_or_new(text: str | None) -> str:
+    """Keep the report's UUID through a refusal (a resend lands once); make one when there is none to keep."""
+    try:
+        return str(uuid.UUID((text or "")[:36]))
+    except ValueError:
+        return str(uuid.uuid4())
 
 
 def _same_site(url: str | None) -> bool:
@@ -155,15 +163,18 @@ def report():
     if request.method == "GET":
         return _report_form()
     session = get_session()
+    try:
+        report_uuid = str(uuid.UUID(request.form.get("uuid", "")[:36]))
+    except ValueError:
+        return _report_form({"form": "页面已过期，请重新填写"}, request.form, 400)
     fields = candidates.FieldReport(
-        uuid=request.form.get("uuid", "")[:36],
+        uuid=report_uuid,
         name=request.form.get("name", ""),
         area_code=request.form.get("area_code", ""),
         description=request.form.get("description", ""),
     )
     upload = request.files.get("photo")
     try:
-        uuid.UUID(fields.uuid)
         candidate, created = candidates.report(session, actor(), fields)
         photo = None
         if created and upload is not None and upload.filename:
@@ -176,8 +187,6 @@ def report():
                 data=upload.read(),
                 folder=photo_folder(),
             )
-    except ValueError:
-        return _report_form({"form": "页面已过期，请重新填写"}, None, 400)
     except Invalid as problem:  # the report or its photo: nothing is kept, the form keeps what was typed
         session.rollback()
         return _report_form(problem.errors, request.form, 400)

@@ -210,3 +210,9 @@ def test_a_report_with_a_broken_photo_keeps_nothing(as_user, session):
 def test_another_county_cannot_report_into_village_a(as_user, session):
     assert as_user("other_county").post("/candidates/report", data=report_form()).status_code == 403
     assert session.exec(select(Candidate)).first() is None
+
+
+def test_an_expired_form_is_refused_with_a_fresh_one(as_user, session):
+    body = page_text(as_user("assistant_a").post("/candidates/report", data=report_form(uuid="not-a-uuid")), 400)
+    assert "页面已过期" in body and "not-a-uuid" not in body and "独居，房屋漏雨" in body
+    assert session.exec(select(Candidate)).first() is None

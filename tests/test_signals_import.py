@@ -296,3 +296,26 @@ def test_a_list_past_the_row_limit_is_refused_whole(session, world, tmp_path, mo
     with pytest.raises(Invalid, match="名单超过 2 行"):
         importing.import_file(session, ACTOR, "medical", COUNTY, path, path.name)
     assert count(session, SignalImport) == 0
+
+
+def test_the_other_rules_leave_a_person_who_died_alone(session, world):
+    from datetime import date, timedelta
+
+    from services.alerts import engine
+    from services.clock import today_in_china
+
+    born = today_in_china() - timedelta(days=18 * 365 - 20)  # 18 within the 60 days
+    orphans = []
+    for n in range(2):
+        household = add_household(
+            session, VILLAGE_B, f"00{n + 5}", f"孤儿{n}", synthetic_id(4200 + n, "2008"), ("orphan",)
+        )
+        head = session.exec(select(Person).where(Person.household_id == household.id)).one()
+        head.birth_date = born
+        orphans.append(head)
+    orphans[1].died_on = date(2026, 11, 5)
+    session.add_all(orphans)
+    session.commit()
+    result = engine.run(session, ACTOR)
+    assert result.raised["orphan_turning_18"] == 1
+    assert session.exec(select(Alert.person_id).where(Alert.rule == "orphan_turning_18")).one() == orphans[0].id
