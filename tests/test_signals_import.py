@@ -83,6 +83,13 @@ def test_the_city_s_thresholds_are_the_ones_used(session, world, tmp_path):
     assert (outcome.alerts, outcome.candidates) == (1, 1)
 
 
+def test_switching_the_anyone_rule_off_makes_no_candidates(session, world, tmp_path):
+    session.add(AlertRule(code="signal_medical_unregistered", days=7, enabled=False))
+    session.commit()
+    outcome = run(session, tmp_path, "medical", [medical("陈小芳", STRANGER, "50000")])
+    assert (outcome.created, outcome.candidates) == (1, 0)
+
+
 def test_a_closed_alert_is_not_raised_again_by_the_same_stay(session, world, tmp_path):
     from services.alerts import engine
 

@@ -5,6 +5,9 @@ a person registered in the county is matched by ID number: a severe disability u
 marks the person dead (their payments stop: services/payouts/due.py) and exits the household when nobody is left.
 A row of someone nobody registered may become a 待核实对象 for the township of their address (CANDIDATE_WHEN). Then
 that kind's rules run (services/alerts/signal_rules.py), so the alerts appear at once.
+
+Two officers confirming the same list at the same moment both succeed: the records land once (ON CONFLICT DO
+NOTHING); a candidate might be made twice, which the township dismisses — too rare to lock the county for.
 """
 
 import hashlib
@@ -149,7 +152,8 @@ def _act(
             county_households.update(session.exec(query))
     places = _Places(session, county_code)
     open_candidates = _open_candidates(session, [r.id.number for r in new.values() if r.id.number not in people])
-    threshold = engine.settings(session)[UNREGISTERED_MEDICAL].threshold
+    anyone = engine.settings(session)[UNREGISTERED_MEDICAL]
+    threshold = anyone.threshold if anyone.enabled else None  # switched off by the city: no candidates from 医保
     now = utcnow()
     records, dead = [], []
     for key, row in new.items():
@@ -252,7 +256,7 @@ def _open_candidates(session: Session, numbers: list[str]) -> dict[str, Candidat
 #   ways (a field report, the next lists).
 def _makes_candidate(kind: str, row: SignalRow, medical_threshold: int | None) -> bool:
     if kind == "medical":
-        return row.self_paid_fen > (medical_threshold or 0) * 100
+        return medical_threshold is not None and row.self_paid_fen > medical_threshold * 100
     if kind == "disability":
         return row.grade in SEVERE
     return kind == "unemployment"
