@@ -88,3 +88,15 @@ def test_a_file_of_another_kind_is_refused_in_plain_words(as_user, world, tmp_pa
 def test_a_renamed_file_is_refused(as_user):
     body = page_text(upload(as_user("county"), b"not a workbook", name="x.xlsx"), 400)
     assert "文件打不开" in body
+
+
+def test_a_death_confirmed_through_the_web_shows_on_the_household_page(as_user, world, tmp_path):
+    client = as_user("county")
+    data = write(
+        tmp_path / "死亡.csv", "death", [["张明华", world.head_a.id_number, "碗窑村", "2026-11-05"]]
+    ).read_bytes()
+    body = page_text(upload(client, data, kind="death", name="死亡.csv"))
+    assert "将标记去世、停发补贴" in body
+    client.post("/signals/import/confirm", data={"upload": stored_upload(body)})
+    page = page_text(as_user("township").get(f"/households/{world.household_a.id}"))
+    assert "2026-11-05 去世" in page and "户内人员全部死亡" in page
