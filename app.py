@@ -96,6 +96,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     modules = (auth, main, households, users, areas, imports, cards, scan, api, photos, visits, schedule, needs)
     for module in (*modules, offline, relief, relief_overview, coverage, reports, payouts, alerts, care):
         app.register_blueprint(module.bp)
+    from blueprints import candidates, signals  # 主动发现: department lists and 待核实对象
+
+    for module in (candidates, signals):
+        app.register_blueprint(module.bp)
 
     from commands import register_commands
 

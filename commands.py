@@ -18,7 +18,13 @@ CLI = Actor(user=None, ip="cli")
 def register_commands(app) -> None:
     """Attach the commands to the app's CLI."""
     commands = (init_db, import_areas_command, create_user_command, seed_demo_command, import_households_command)
-    for command in (*commands, import_payouts_command, run_alerts_command, cleanup_files_command):
+    for command in (
+        *commands,
+        import_payouts_command,
+        import_signals_command,
+        run_alerts_command,
+        cleanup_files_command,
+    ):
         if not getattr(command.callback, "__wrapped_in_app_context__", False):
             command.callback = with_appcontext(command.callback)
             command.callback.__wrapped_in_app_context__ = True
@@ -202,6 +208,45 @@ def import_payouts_command(path, county_code, as_json):
     else:
         counts = "，".join(f"{reconcile.KIND_LABELS[k]} {len(v)}" for k, v in outcome.problems.items())
         click.echo(f"读了 {outcome.rows} 行，已发放 {outcome.paid} 笔，新记入 {outcome.created} 笔；{counts}")
+
+
+@click.command("import-signals")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", required=True, type=click.Choice(["medical", "disability", "death", "unemployment"]),
+              help="medical 医保 | disability 残联 | death 卫健/公安 | unemployment 人社")  # fmt: skip
+@click.option("--area", "county_code", required=True, help="the county's 12-digit code")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object: counts and the rows left out")
+def import_signals_command(path, kind, county_code, as_json):
+    """Import a department's list for a county: match people by ID number, raise alerts, find candidates."""
+    import json
+    from pathlib import Path
+
+    from services.scope import area_level
+    from services.signals import importing  # imported here: only this command needs it
+
+    migrate_and_load_areas()
+    file = Path(path)
+    with cli_session() as session:
+        area = areas.get_area(session, county_code) if areas.is_area_code(county_code) else None
+        if area is None or area_level(county_code) != 2:
+            raise click.ClickException(f"{county_code} 不是县（区）的区划代码")
+        try:
+            outcome = importing.import_file(session, CLI, kind, county_code, file, file.name)
+        except Invalid as error:
+            if as_json:
+                click.echo(json.dumps({"errors": [{"row": None, "reason": error.message}]}, ensure_ascii=False))
+            raise click.ClickException(error.message) from None
+        session.commit()
+    if as_json:
+        click.echo(json.dumps(outcome.as_dict(), ensure_ascii=False))
+        return
+    click.echo(
+        f"读了 {outcome.rows} 行，新记入 {outcome.created} 条（以前导入过 {outcome.already} 条）；"
+        f"在册 {outcome.matched} 人，新增预警 {outcome.alerts} 条，待核实对象 {outcome.candidates} 人，"
+        f"其他县（区）登记 {outcome.elsewhere} 人"
+    )
+    for error in outcome.errors:
+        click.echo(error["reason"], err=True)
 
 
 @click.command("run-alerts")

@@ -9,6 +9,7 @@ from extensions import limiter
 from models import utcnow
 from services.alerts import listing as alert_listing
 from services.campaigns import campaigns, coverage
+from services.candidates import candidates
 from services.clock import today_in_china
 from services.payouts import corrections
 from services.permissions import can
@@ -52,6 +53,9 @@ def home():
         alert_tasks=alert_tasks,
         alert_task_total=alert_task_total,
         alert_counts=alert_counts,
+        candidates_waiting=candidates.count_open(session, current_user)
+        if can(current_user, "candidates.settle")
+        else None,
     )
 
 

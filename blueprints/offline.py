@@ -29,7 +29,7 @@ SHELL_TABS = (
     {"key": "visits", "label": "走访", "endpoint": "schedule.index"},
     {"key": "me", "label": "我的", "endpoint": "main.me"},
 )
-SHELLS = ("home", "households", "household", "visit", "relief", "scan", "outbox", "page")
+SHELLS = ("home", "households", "household", "visit", "relief", "report", "scan", "outbox", "page")
 
 
 def static_assets() -> list[str]:
@@ -69,6 +69,9 @@ def shell(name: str):
         return render_template("visits/form.html", **(context | _visit_form_context()))
     if name == "relief":
         return render_template("relief/form.html", **(context | _relief_form_context()))
+    if name == "report":  # 上报疑似困难户: the villages come from the phone's pack
+        report = {"villages": [], "chosen": "", "form": {}, "report_uuid": "", "errors": {}, "back_url": "/"}
+        return render_template("candidates/report.html", **(context | report))
     if name == "scan":
         return render_template("scan/index.html", **context, deliver=False, decoder="auto", number="", not_found=False)
     return render_template(f"offline/{name}.html", **context)

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from blueprints import photo_folder
 from db import get_session
+from services.candidates import photos as candidate_photos
 from services.relief import evidence
 from services.visits import photos
 
@@ -50,3 +51,17 @@ def relief_show(photo_id: int):
 def relief_thumb(photo_id: int):
     """Send a relief evidence photo's thumbnail."""
     return _send_stored(evidence.get_relief_photo_for(get_session(), current_user, photo_id), thumb=True)
+
+
+@bp.route("/candidates/<int:photo_id>.jpg")
+@login_required
+def candidate_show(photo_id: int):
+    """Send a field report's photo to staff whose scope holds the candidate."""
+    return _send_stored(candidate_photos.get_candidate_photo_for(get_session(), current_user, photo_id), thumb=False)
+
+
+@bp.route("/candidates/<int:photo_id>_t.jpg")
+@login_required
+def candidate_thumb(photo_id: int):
+    """Send a field report's photo as a thumbnail."""
+    return _send_stored(candidate_photos.get_candidate_photo_for(get_session(), current_user, photo_id), thumb=True)

@@ -34,6 +34,10 @@ class Candidate(SQLModel, table=True):
     status: str = Field(default="open", max_length=12)  # open | registered | dismissed
     reported_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
+    # the township's answer (services/candidates): registered as a household, or dismissed with a reason
+    settled_at: datetime | None = None
+    settled_by_id: int | None = Field(default=None, foreign_key="user.id")
+    settle_note: str | None = Field(default=None, max_length=200)
 
 
 class Alert(SQLModel, table=True):

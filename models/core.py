@@ -103,6 +103,7 @@ class Person(SQLModel, table=True):
     self_care: str | None = Field(
         default=None, max_length=8
     )  # full 全自理 | partial 半自理 | none 全护理 (asked in visits)
+    died_on: date | None = None  # from a 卫健/公安 death list (services/signals): no payment is due after it
     monthly_allowance_fen: int | None = None
 
 

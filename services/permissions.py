@@ -91,6 +91,10 @@ CAPABILITIES = {
     "institution.list": Capability(OFFICERS, "查看集中供养申请列表"),
     "institution.confirm": Capability(("township",), "确认集中供养申请（或不予安置）"),
     "institution.place": Capability(("county",), "安置到本县（区）的供养机构（或不予安置）"),
+    "signals.import": Capability(("county",), "导入其他部门名单（医保、残联、死亡、失业登记）"),
+    "candidates.view": Capability(("assistant", *OFFICERS), "查看辖区内的待核实对象"),
+    "candidates.settle": Capability(("township",), "处理待核实对象：已登记或排除"),
+    "candidates.report": Capability(("assistant",), "上报疑似困难户"),
     # subsidy payouts (issue 13)
     "payouts.view": Capability(OFFICERS, "查看补贴发放：到没到、失败、漏发和整改"),
     # the household page's 补贴到账: officers, and the village's assistant (scope keeps them to their village)

@@ -33,7 +33,7 @@ from tests.conftest import VILLAGE_A, login
 from tests.test_photos import jpeg
 
 # well formed, but not doable now (documented): a visit too late or too early, an alert of another household …
-REFUSALS = {"visit_refused", "relief_refused", "photo_refused", "alert_mismatch"}
+REFUSALS = {"visit_refused", "relief_refused", "photo_refused", "alert_mismatch", "candidate_refused"}
 EXAMPLES = {GenerationMode.POSITIVE: 40, GenerationMode.NEGATIVE: 20}
 OPERATIONS = [operation for operation in openapi.OPERATIONS if not operation.public]
 CASES = [
@@ -75,12 +75,15 @@ def signed_in(make_app, world, session):
     }
     created = browser.post("/api/v1/relief", json=relief, headers=headers)
     assert created.status_code == 201
+    report = {"uuid": str(uuid4()), "name": "陈秋菊", "area_code": VILLAGE_A, "description": "独居，房屋漏雨"}
+    assert browser.post("/api/v1/candidates", json=report, headers=headers).status_code == 201
     real = {
         "household_id": world.household_a.id,
         "person_id": world.head_a.id,
         "application_id": created.get_json()["id"],
         "visit_uuid": visit_uuid,
         "relief_uuid": relief_uuid,
+        "candidate_uuid": report["uuid"],
         "campaign": campaign.id,
     }
     cookie = browser.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
@@ -91,7 +94,8 @@ def steer(case, real: dict) -> None:
     """Point a generated request at village A's real objects, so it reaches past the 404 (values stay in bounds)."""
     for name in case.path_parameters or {}:
         if name == "uuid":
-            case.path_parameters[name] = real["relief_uuid" if "/relief/" in case.path else "visit_uuid"]
+            kind = "relief" if "/relief/" in case.path else "candidate" if "/candidates/" in case.path else "visit"
+            case.path_parameters[name] = real[f"{kind}_uuid"]
         elif name in real:
             case.path_parameters[name] = real[name]
     if case.query is not None:
@@ -103,6 +107,8 @@ def steer(case, real: dict) -> None:
         for name in ("household_id", "person_id"):
             if name in case.body:
                 case.body[name] = real[name]
+        if "area_code" in case.body:
+            case.body["area_code"] = VILLAGE_A
 
 
 def refused_only_for_documented_reasons(ctx, response, case) -> None:

@@ -4,7 +4,7 @@ One blueprint (`bp`, in core.py with its errors and login check); each module be
 one product area. Importing them here registers their routes.
 """
 
-from blueprints.api import alerts, coverage, households, offline, relief, visits  # noqa: F401  (each adds routes)
+from blueprints.api import alerts, candidates, coverage, households, offline, relief, visits  # noqa: F401  (each adds routes)
 from blueprints.api.core import bp
 
 __all__ = ["bp"]

@@ -1,7 +1,7 @@
 """care: agreements as records (with photos of the signed paper), Person.self_care, institution requests
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 15:19:30.872469
 """
 
@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

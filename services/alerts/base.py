@@ -100,12 +100,12 @@ def _county(area_code: str) -> str:
 
 
 def _people_in(session: Session, categories, *extra):
-    """(person id, household id, village, category) of the people of active households in these categories."""
+    """(person id, household id, village, category) of the living people of active households in these categories."""
     query = (
         select(Person.id, Person.household_id, Household.area_code, PersonCategory.category)
         .join(PersonCategory, PersonCategory.person_id == Person.id)
         .join(Household, Household.id == Person.household_id)
-        .where(PersonCategory.category.in_(categories), Household.status == "active", *extra)
+        .where(PersonCategory.category.in_(categories), Household.status == "active", Person.died_on.is_(None), *extra)
     )
     return session.exec(query)
 

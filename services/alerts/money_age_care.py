@@ -74,6 +74,7 @@ def orphan_turning_18(session: Session, ctx: Context) -> Iterable[Hit]:
         .where(
             PersonCategory.category.in_(ORPHAN_CATEGORIES),
             Household.status == "active",
+            Person.died_on.is_(None),  # a death list said so (services/signals)
             Person.birth_date >= first,
             Person.birth_date <= last,
         )
@@ -96,7 +97,7 @@ def elderly_without_allowance(session: Session, ctx: Context) -> Iterable[Hit]:
     query = (
         select(Person.id, Person.household_id, Household.area_code, Person.birth_date)
         .join(Household, Household.id == Person.household_id)
-        .where(Household.status == "active", Person.birth_date <= born_by)
+        .where(Household.status == "active", Person.died_on.is_(None), Person.birth_date <= born_by)
     )
     for person_id, household_id, area_code, born in session.exec(query):
         if person_id in paid or _county(area_code) not in counties:
@@ -125,7 +126,7 @@ def severe_disability_without_care(session: Session, ctx: Context) -> Iterable[H
     query = (
         select(Person.id, Person.household_id, Household.area_code, Person.disability_grade)
         .join(Household, Household.id == Person.household_id)
-        .where(Household.status == "active", Person.disability_grade.in_((1, 2)))
+        .where(Household.status == "active", Person.died_on.is_(None), Person.disability_grade.in_((1, 2)))
     )
     for person_id, household_id, area_code, grade in session.exec(query):
         if person_id in paid or _county(area_code) not in counties:

@@ -44,6 +44,13 @@ from services.alerts.money_age_care import (
     paid_after_exit,
     severe_disability_without_care,
 )
+from services.alerts.signal_rules import (
+    signal_death,
+    signal_disability,
+    signal_medical,
+    signal_medical_unregistered,
+    signal_unemployment,
+)
 from services.clock import china_date
 from services.registry.categories import label
 from services.visits.schedule import frequencies, interval_days
@@ -234,6 +241,32 @@ _RULES = (
         "institution_wish_waiting", "orange", 15, 30, "集中供养申请久未办理",
         "集中供养申请提出后超过阈值天数（默认 30 天）仍未安置，也未作出不予安置的决定。",
         institution_wish_waiting,
+    ),
+    # lists from other departments (services/signals, services/alerts/signal_rules.py)
+    Rule(
+        "signal_medical", "orange", 7, 6000, "住院自付费用高",
+        "医保名单上在册人员一次住院个人自付超过阈值（默认 6000 元）：看看是否需要临时救助或纳入低保。",
+        signal_medical,
+    ),
+    Rule(
+        "signal_medical_unregistered", "orange", 7, 10000, "未在册人员住院自付费用高",
+        "医保名单上不在册的人个人自付超过阈值（默认 10000 元）时成为待核实对象，由乡镇核实（不另发预警）。",
+        signal_medical_unregistered,
+    ),
+    Rule(
+        "signal_disability", "yellow", 15, None, "新增重度残疾",
+        "残联名单上在册人员新评为一级或二级残疾（导入时同时更新残疾等级）：看看护理补贴和照料。",
+        signal_disability,
+    ),
+    Rule(
+        "signal_death", "red", 3, None, "在册人员去世",
+        "卫健、公安死亡名单上的在册人员：导入时已标记去世、停发补贴（户内人员全部去世的户退出），请乡镇核实。",
+        signal_death,
+    ),
+    Rule(
+        "signal_unemployment", "yellow", 15, None, "低保边缘家庭成员失业",
+        "人社失业登记名单上的在册人员，所在户是低保边缘家庭：看看家庭收入是否已符合低保。",
+        signal_unemployment,
     ),
 )  # fmt: skip
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

@@ -119,10 +119,10 @@ class OutboxPhotoIn(BaseModel):
 
 
 class OutboxItemIn(BaseModel):
-    """One waiting item: a visit or a relief draft, its payload for the API, and its photos."""
+    """One waiting item: a visit, a relief draft or a field report, its payload for the API, and its photos."""
 
-    kind: Literal["visit", "relief"]
-    payload: dict  # checked by VisitIn or ReliefIn, the API's own schemas
+    kind: Literal["visit", "relief", "candidate"]
+    payload: dict  # checked by VisitIn, ReliefIn or CandidateIn, the API's own schemas
     photos: list[OutboxPhotoIn] = Field(default_factory=list)
 
 

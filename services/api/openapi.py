@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from services.api.candidate_schemas import CandidateIn, CandidateOut
 from services.api.offline_schemas import OfflinePackOut
 from services.api.relief_schemas import DecisionIn, ReliefIn, ReliefOut, StaleOut
 from services.api.schemas import (
@@ -35,8 +36,8 @@ NO_BODY = (204, 304)
 ERRORS = {
     400: "请求有误：缺少 X-CSRFToken 请求头时 error 为 csrf；上传照片的字段不合格式时为 invalid"
     "（如照片说明超过 32 字）；"
-    "内容合乎格式但办不到时为 visit_refused、relief_refused 或 photo_refused（如这户已退出、金额超出、"
-    "走访时间不对、照片无法识别），message 说明原因",
+    "内容合乎格式但办不到时为 visit_refused、relief_refused、candidate_refused 或 photo_refused"
+    "（如这户已退出、金额超出、走访时间不对、不是本人负责的村、照片无法识别），message 说明原因",
     401: "未登录或登录已过期（写操作也先查登录，再查 X-CSRFToken）",
     403: "没有权限，或须先修改初始密码",
     404: "不存在，或不在您的辖区内（两者不加区分）",
@@ -169,6 +170,25 @@ ADD_RELIEF_PHOTO = Operation(
     body=PhotoIn,
     multipart=True,
 )
+CREATE_CANDIDATE = Operation(
+    "create_candidate",
+    "POST",
+    "/candidates",
+    "上报疑似困难户（按 uuid 只记一次）：成为本村的待核实对象，由乡镇核实",
+    ok={201: ("已上报", CandidateOut), 200: ("同一 uuid、同样内容已上报过：返回原上报", CandidateOut)},
+    errors=(400, 401, 403, 409, 422),
+    body=CandidateIn,
+)
+ADD_CANDIDATE_PHOTO = Operation(
+    "add_candidate_photo",
+    "POST",
+    "/candidates/<uuid>/photos",
+    "为自己的上报添加一张照片（按照片 uuid 只存一次；去掉拍摄信息后重新压缩保存；一份上报最多 3 张）",
+    ok={201: ("已保存", PhotoOut), 200: ("同一照片编号、同一张照片已保存过：返回原照片", PhotoOut)},
+    errors=(400, 401, 403, 404, 409, 413),
+    body=PhotoIn,
+    multipart=True,
+)
 COVERAGE = Operation(
     "coverage",
     "GET",
@@ -223,6 +243,8 @@ OPERATIONS = (
     RELIEF,
     DECIDE_RELIEF,
     ADD_RELIEF_PHOTO,
+    CREATE_CANDIDATE,
+    ADD_CANDIDATE_PHOTO,
     ALERTS,
     OPENAPI,
 )

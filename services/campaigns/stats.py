@@ -20,7 +20,8 @@ from services.scope import where_in_scope, where_under
 from services.visits.rules import NEED_TYPES
 
 # The categories the statistics table has a column for (临时救助 is counted as relief granted instead).
-TABLE_CATEGORIES = [code for code in CATEGORIES if code != "temporary_relief"]
+# 低保边缘 (a household watched by 主动发现, not assisted) is not a column of the statistics table
+TABLE_CATEGORIES = [code for code in CATEGORIES if code not in ("temporary_relief", "dibao_marginal")]
 NEED_COLUMNS = list(NEED_TYPES)  # 发现问题 columns, by type
 GRANTED = ("approved", "paid")  # relief decided in favour: approved (awaiting payment) or paid
 LOWER = {1: "县（区）", 2: "乡镇", 3: "村"}  # what a city's, county's, township's child rows are

@@ -180,6 +180,14 @@ def _grandchildren(category: str, count: tuple[int, int]):
     return profile
 
 
+def _marginal(rng, village):
+    """A 低保边缘 family: just above the 低保 line, watched by 主动发现 (a job lost, a stay in hospital)."""
+    plan = _family(rng, village)
+    for member in plan.members:
+        _grant(rng, member, "dibao_marginal")
+    return plan
+
+
 def _vagrant(rng, village):
     member = _grant(rng, _person(rng, "本人", _sex(rng, 0.85), rng.randint(25, 65)), "vagrant")
     if rng.random() < 0.3:
@@ -223,6 +231,7 @@ PROFILES = (
     (_institution("中心养老院", (62, 95), (4, 12), ("tekun_central", "lonely_elderly")), 0.15),
     (_institution("儿童福利院", (1, 17), (3, 10), ("orphan", "de_facto_orphan")), 0.08),
     (_institution("救助站", (20, 59), (2, 6), ("vagrant", "temporary_relief")), 0.07),
+    (_marginal, 3),
 )
 _PROFILE_FUNCTIONS = [p for p, _w in PROFILES]
 _CUM_WEIGHTS = list(itertools.accumulate(w for _p, w in PROFILES))

@@ -18,10 +18,13 @@ from sqlmodel import Session
 
 from models import User
 from services import audit
+from services.api.candidate_schemas import CANDIDATE_WORDS, CandidateIn
 from services.api.offline_schemas import OutboxFileIn, OutboxItemIn
 from services.api.relief_schemas import RELIEF_WORDS, ReliefIn
 from services.api.schemas import PhotoIn, VisitIn, validation_messages
 from services.audit import Actor
+from services.candidates import candidates
+from services.candidates.photos import add_candidate_photo
 from services.errors import DoudiError, Invalid, NotFound
 from services.inputs import is_row_id
 from services.names import household_label
@@ -38,7 +41,7 @@ MAX_ITEMS = 500
 MAX_PHOTOS = 9  # per visit or application, as the form takes them
 MAX_PHOTO_BASE64 = 4 * -(-visit_photos.MAX_UPLOAD_BYTES // 3)  # the photo pipeline's own limit, in base64
 MAX_DEPTH = 8  # file → items → item → payload → checklist → item → value, with one to spare
-KINDS = {"visit": "走访", "relief": "临时救助"}
+KINDS = {"visit": "走访", "relief": "临时救助", "candidate": "上报疑似困难户"}
 STATUSES = {"imported": "已导入", "duplicate": "已有（重复）", "refused": "未导入"}
 NOT_AN_OUTBOX = "这不是兜底通导出的未上传记录文件（doudi-outbox-….json），请让协理员在“我的”里重新导出"
 ITEM_WORDS = {"kind": "记录类型", "payload": "记录内容", "photos": "照片", "jpeg_base64": "照片内容"}
@@ -170,7 +173,11 @@ def import_outbox(session: Session, actor: Actor, stream: BinaryIO | None, file_
     return result
 
 
-SCHEMAS = {"visit": VisitIn, "relief": ReliefIn}  # the API's own: a payload the API would refuse is refused here
+SCHEMAS = {
+    "visit": VisitIn,
+    "relief": ReliefIn,
+    "candidate": CandidateIn,
+}  # the API's own: a payload the API would refuse is refused here
 
 
 def _import_item(session: Session, officer: User, as_assistant: Actor, number: int, raw, folder: Path) -> ItemResult:
@@ -189,18 +196,24 @@ def _import_item(session: Session, officer: User, as_assistant: Actor, number: i
     try:
         payload = SCHEMAS[item.kind].model_validate(item.payload)
     except ValidationError as problem:  # in the API's own words for each field
-        words = RELIEF_WORDS if item.kind == "relief" else None
+        words = {"relief": RELIEF_WORDS, "candidate": CANDIDATE_WORDS}.get(item.kind)
         result.reason = "；".join(m["message"] for m in validation_messages(problem, words))
         return result
     if len(item.photos) > MAX_PHOTOS:
         result.reason = f"一条记录最多 {MAX_PHOTOS} 张照片，这条有 {len(item.photos)} 张"
         return result
-    try:
-        household = get_household_for(session, officer, payload.household_id)
-    except NotFound:
-        result.reason = "这户不在您的辖区，未导入"
-        return result
-    result.label = household_label(session, household)
+    if item.kind == "candidate":  # a family no roll knows: its village, not a household, must be the officer's
+        if not is_in_scope(officer, payload.area_code):
+            result.reason = "上报的村不在您的辖区，未导入"
+            return result
+        result.label = payload.name
+    else:
+        try:
+            household = get_household_for(session, officer, payload.household_id)
+        except NotFound:
+            result.reason = "这户不在您的辖区，未导入"
+            return result
+        result.label = household_label(session, household)
     try:
         with session.begin_nested():  # undoes only this item's record when a service refuses it
             record, created = _record(session, as_assistant, item.kind, payload)
@@ -221,15 +234,18 @@ def _import_item(session: Session, officer: User, as_assistant: Actor, number: i
 
 
 def _record(session: Session, actor: Actor, kind: str, payload):
-    """Record the visit or the application through the API's own service; return (record, created)."""
+    """Record the visit, the application or the report through the API's own service; return (record, created)."""
     if kind == "visit":
         return record_visit(session, actor, payload)
+    if kind == "candidate":
+        report = candidates.FieldReport(str(payload.uuid), payload.name, payload.area_code, payload.description)
+        return candidates.report(session, actor, report)
     return relief_apply.create_application(session, actor, payload)
 
 
 def _add_photo(session: Session, actor: Actor, kind: str, record, index: int, raw, folder: Path, result) -> str:
     """Store one photo of the record on its own; return why it was refused ('' when stored or stored before)."""
-    store = visit_photos.add_photo if kind == "visit" else evidence.add_relief_photo
+    store = {"visit": visit_photos.add_photo, "candidate": add_candidate_photo}.get(kind, evidence.add_relief_photo)
     try:
         photo = _photo(raw)
         with session.begin_nested():  # undoes only this photo's row

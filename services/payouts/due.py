@@ -1,7 +1,8 @@
 """Who the registry says is due what, for one program and period in one county.
 
 低保 is paid per household (to the head's account, as the county's roll says); every other program per person.
-孤儿 and 事实无人抚养 stop at 18; 高龄 follows the birthday (the band reached by the period's last day).
+孤儿 and 事实无人抚养 stop at 18; 高龄 follows the birthday (the band reached by the period's last day). Nothing is
+due to a person for the months after their death (Person.died_on, from a death list: services/signals).
 """
 
 import json
@@ -51,6 +52,7 @@ class PersonFacts(NamedTuple):
     birth_date: date | None
     disability_grade: int | None
     monthly_allowance_fen: int | None
+    died_on: date | None = None
 
 
 @dataclass
@@ -72,6 +74,12 @@ def on_roll(household: HouseholdFacts, period: Period) -> bool:
     if household.status == "active":
         return True
     return household.exited_at is not None and household.exited_at.date() > period.last_day
+
+
+def alive_in(person, period: Period) -> bool:
+    """Tell whether a person was alive for some of the period: nothing is due for the months after a death."""
+    died_on = getattr(person, "died_on", None)
+    return died_on is None or died_on >= period.first_day
 
 
 def members(session: Session, county_code: str) -> list[_Member]:
@@ -118,7 +126,7 @@ def due_for(session: Session, program: str, period: Period, county_code: str, ev
     everyone = members(session, county_code) if everyone is None else everyone
     rates = standards(session).get(program, {})
     found: dict[str, Due] = {}
-    on = [m for m in everyone if on_roll(m.household, period)]
+    on = [m for m in everyone if on_roll(m.household, period) and alive_in(m.person, period)]
     if program == "dibao":
         heads = {m.household.id: m for m in on if m.person.is_head}
         for household_id, group in _by_household(m for m in on if "dibao" in m.categories).items():
@@ -201,7 +209,7 @@ def programs_on(
     低保 is the household's, not the person's (see due_for); `dibao_household` tells whether the household has it,
     which 困难残疾人生活补贴 needs. A household off the register for the period is on nothing.
     """
-    if not on_roll(household, period):
+    if not on_roll(household, period) or not alive_in(person, period):
         return []
     member = _Member(person, household, set(categories))
     groups = set(json.loads(price.categories)) if price else set()
@@ -211,7 +219,7 @@ def programs_on(
 
 def anyone_due(everyone: list[_Member], program: str, period: Period, price: PriceSubsidyPeriod | None = None) -> bool:
     """Tell whether the registry says anyone of these members is due `program` for `period` (no queries)."""
-    on = [m for m in everyone if on_roll(m.household, period)]
+    on = [m for m in everyone if on_roll(m.household, period) and alive_in(m.person, period)]
     if program == "dibao":
         return any("dibao" in m.categories for m in on)
     groups = set(json.loads(price.categories)) if price else set()

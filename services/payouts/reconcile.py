@@ -220,6 +220,7 @@ def _reconcile(session: Session, county_code: str, program: str, period: str, ou
     when = period_from_code(period)
     due = dues.due_for(session, program, when, county_code, everyone)
     exits = _exits(session, {p.household_id for p in payments if p.household_id})
+    deaths = {m.person.id: m.person.died_on for m in everyone if m.person.died_on is not None}
     by_key: dict[str, list[Payment]] = defaultdict(list)
     label = when.label
     for payment in payments:
@@ -240,9 +241,14 @@ def _reconcile(session: Session, county_code: str, program: str, period: str, ou
                 _entry(paid[-1], key, f"{label}同一{'户' if program == 'dibao' else '人'}发放了 {len(paid)} 次")
             )
         exited = exits.get(group[0].household_id)
+        died = deaths.get(group[0].person_id) if program != "dibao" else None
         if paid and exited is not None and when.first_day > _month_end(exited):
             outcome.problems["after_exit"].append(
                 _entry(paid[-1], key, f"{exited.year}年{exited.month}月已退出在册，仍发放了{label}，需追回")
+            )
+        elif paid and died is not None and when.first_day > died:  # a death list said so (services/signals)
+            outcome.problems["after_exit"].append(
+                _entry(paid[-1], key, f"{died.isoformat()} 已去世，仍发放了{label}，需追回")
             )
         for p in paid:
             standard = due[key].amount_fen if key in due and program not in ("dibao", "tekun") else None

@@ -2,6 +2,7 @@
 
 CATEGORIES = {
     "dibao": "低保",
+    "dibao_marginal": "低保边缘",  # 低保边缘家庭: watched for falling into 低保 (人社's unemployment list)
     "tekun_central": "特困（集中供养）",
     "tekun_dispersed": "特困（分散供养）",
     "orphan": "孤儿",
@@ -29,6 +30,7 @@ _ROSTER_WORDS = [
     ("重病", "serious_illness"),
     ("流浪", "vagrant"),
     ("临时救助", "temporary_relief"),
+    ("低保边缘", "dibao_marginal"),
     ("低保", "dibao"),
 ]
 

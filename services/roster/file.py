@@ -52,7 +52,12 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
-_ALIASES = {fold(name): key for key, names in COLUMNS.items() for name in names}
+def aliases_for(columns: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Return {folded header spelling: column key} for a table of columns and their spellings."""
+    return {fold(name): key for key, names in columns.items() for name in names}
+
+
+_ALIASES = aliases_for(COLUMNS)
 
 
 def extension_of(filename: str | None) -> str:
@@ -117,15 +122,20 @@ def _at_most(limit: int, rows: Iterator[Row]) -> Iterator[Row]:
         yield row
 
 
-def find_header(rows: list[Row]) -> tuple[int, dict[str, int]] | None:
-    """Return the index of the header row among `rows` and where each known column is, or None."""
+def find_header(
+    rows: list[Row], aliases: dict[str, str] = _ALIASES, required: tuple[str, ...] = REQUIRED
+) -> tuple[int, dict[str, int]] | None:
+    """Return the index of the header row among `rows` and where each known column is, or None.
+
+    The roster's columns by default; other imports (department lists) pass their own aliases_for() and required keys.
+    """
     for index, (_row_no, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns = {}
         for col, cell in enumerate(cells):
-            key = _ALIASES.get(fold(cell))
+            key = aliases.get(fold(cell))
             if key and key not in columns:
                 columns[key] = col
-        if all(key in columns for key in REQUIRED):
+        if all(key in columns for key in required):
             return index, columns
     return None
 

@@ -16,7 +16,7 @@ from PIL import ExifTags, Image, JpegImagePlugin, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import CareAgreementPhoto, Household, Photo, ReliefPhoto, User, Visit
+from models import CandidatePhoto, CareAgreementPhoto, Household, Photo, ReliefPhoto, User, Visit
 from services import audit
 from services.audit import Actor
 from services.errors import Conflict, Invalid, NotFound
@@ -25,8 +25,8 @@ from services.scope import is_in_scope
 PHOTO_FILE = re.compile(r"([0-9a-f]{64})(_t)?\.jpg")
 TEMPORARY_SUFFIXES = (".part", ".removing")  # a write, or a removal, that a crash cut short
 LOOKUP_BATCH = 500
-# every table that names stored photo files: a file is shared by content hash across them
-PHOTO_MODELS = (Photo, ReliefPhoto, CareAgreementPhoto)
+# every table that names stored photo files: visit photos, relief evidence, care agreements, field reports
+PHOTO_MODELS = (Photo, ReliefPhoto, CareAgreementPhoto, CandidatePhoto)
 NO_ROWS = "数据库里没有任何照片记录：请确认 DATABASE_URL 指向正式数据库；照片文件一个也没有删除"
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # a 12-megapixel phone JPEG is 3–8 MB; the browser usually sends ~300 KB
@@ -252,7 +252,7 @@ def _replayed(photo, source_sha: str, owner: dict):
 
 
 def discard_unreferenced(session: Session, folder: Path, sha256: str) -> None:
-    """Remove a photo's files when no visit, evidence or agreement photo uses them (after a failed commit)."""
+    """Remove a photo's files when no table of PHOTO_MODELS uses them (after a failed commit)."""
     for model in PHOTO_MODELS:
         if session.exec(select(model.id).where(model.sha256 == sha256)).first() is not None:
             return

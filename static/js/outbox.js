@@ -7,8 +7,9 @@
   var store = window.DoudiStore;
   if (!store) return;
 
-  var API = { visit: "/api/v1/visits", relief: "/api/v1/relief" };
-  var PHOTOS = { visit: "/api/v1/visits/", relief: "/api/v1/relief/" };
+  var API = { visit: "/api/v1/visits", relief: "/api/v1/relief", candidate: "/api/v1/candidates" };
+  var PHOTOS = { visit: "/api/v1/visits/", relief: "/api/v1/relief/", candidate: "/api/v1/candidates/" };
+  var TITLES = { visit: "走访 · ", relief: "临时救助申请 · ", candidate: "上报疑似困难户 · " };
   var RECORD_TIMEOUT_MS = 60000;
   var PHOTO_TIMEOUT_MS = 180000;  // 300 KB over a weak 2G link
   var FIRST_RETRY_MS = 5000;
@@ -278,7 +279,7 @@
       row.setAttribute("data-outbox-item", item.uuid);
       var title = document.createElement("p");
       title.className = "outbox-item__title";
-      title.textContent = (item.kind === "relief" ? "临时救助申请 · " : "走访 · ") + (item.label || "");
+      title.textContent = (TITLES[item.kind] || TITLES.visit) + (item.label || "");
       var meta = document.createElement("p");
       meta.className = "muted small";
       var photos = (item.photos || []).length;

@@ -27,6 +27,7 @@ function shellFor(path) {
   if (/^\/households\/\d+\/visits\/new$/.test(path)) return SHELL("visit");
   if (/^\/households\/\d+$/.test(path)) return SHELL("household");
   if (path === "/relief/new") return SHELL("relief");
+  if (path === "/candidates/report") return SHELL("report");
   if (path === "/scan/" || path === "/scan/lookup") return SHELL("scan");
   if (path === "/outbox") return SHELL("outbox");
   return SHELL("page");

@@ -152,7 +152,7 @@ def test_bad_id_number_shows_the_error_next_to_the_field(page, live_server, sign
     page.locator("select[name=area_code]").select_option(VILLAGE_A)
     page.locator("input[name=name]").fill("罗玉芬")
     page.locator("input[name=id_number]").fill("530902196001010010")
-    page.get_by_role("checkbox", name="低保").check()
+    page.get_by_role("checkbox", name="低保", exact=True).check()
     page.get_by_role("button", name="保存").tap()
 
     expect(page.locator(".notice--error")).to_have_text("请改正下面标红的内容")
@@ -160,7 +160,7 @@ def test_bad_id_number_shows_the_error_next_to_the_field(page, live_server, sign
     expect(id_cell).to_have_class("weui-cell has-error")
     expect(id_cell.locator("+ .field-error")).to_have_text("身份证号校验位不对，请核对每一位数字")
     expect(page.locator("input[name=name]")).to_have_value("罗玉芬")  # nothing typed is lost
-    expect(page.get_by_role("checkbox", name="低保")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="低保", exact=True)).to_be_checked()
 
 
 def test_other_village_household_shows_the_404_page(page, live_server, sign_in, world, page_errors):
