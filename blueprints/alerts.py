@@ -148,7 +148,7 @@ def rules():
         form=form,
         errors=errors,
         grades=GRADE_LABELS,
-        limits=(settings.MIN_DAYS, settings.MAX_DAYS, settings.MIN_THRESHOLD, settings.MAX_THRESHOLD),
+        limits=(settings.MIN_DAYS, settings.MAX_DAYS),
         back_url=url_for("main.me"),
     )
     return page, (400 if errors else 200)

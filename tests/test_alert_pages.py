@@ -327,3 +327,16 @@ def test_an_alert_about_a_member_names_the_member(client, session, world):
     session.commit()
     login(client, world.township)
     assert "<dt>成员</dt><dd>张小雨</dd>" in page_text(client.get(f"/alerts/{alert.id}"))
+
+
+def test_a_hospital_bill_threshold_is_set_in_yuan_not_days(client, session, world):
+    login(client, world.city)
+    page = page_text(client.get("/alerts/rules"))
+    assert 'name="threshold-signal_medical" min="1" max="10000000" required' in page and "元（默认 6000）" in page
+    assert client.post("/alerts/rules", data=rules_form(session, threshold__signal_medical="8000")).status_code == 303
+    session.expire_all()
+    assert session.get(AlertRule, "signal_medical").threshold == 8000
+    refused = client.post("/alerts/rules", data=rules_form(session, threshold__signal_medical="10000001"))
+    assert "阈值请填写 1 到 10,000,000 之间的金额（元）" in page_text(refused, 400)
+    session.expire_all()
+    assert session.get(AlertRule, "signal_medical").threshold == 8000

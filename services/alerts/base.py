@@ -70,6 +70,7 @@ class Rule:
     label: str
     explanation: str
     check: Callable[[Session, Context], Iterable[Hit]]
+    unit: str = "天"  # what the threshold counts: 天, or 元 for the 医保 lists' self-paid costs
 
 
 # ---- helpers -------------------------------------------------------------------------------

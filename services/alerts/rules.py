@@ -247,11 +247,13 @@ _RULES = (
         "signal_medical", "orange", 7, 6000, "住院自付费用高",
         "医保名单上在册人员一次住院个人自付超过阈值（默认 6000 元）：看看是否需要临时救助或纳入低保。",
         signal_medical,
+        unit="元",
     ),
     Rule(
         "signal_medical_unregistered", "orange", 7, 10000, "未在册人员住院自付费用高",
         "医保名单上不在册的人个人自付超过阈值（默认 10000 元）时成为待核实对象，由乡镇核实（不另发预警）。",
         signal_medical_unregistered,
+        unit="元",
     ),
     Rule(
         "signal_disability", "yellow", 15, None, "新增重度残疾",

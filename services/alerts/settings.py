@@ -12,8 +12,8 @@ from services.errors import Invalid
 from services.inputs import small_int
 
 MIN_DAYS, MAX_DAYS = 1, 365
-# every threshold so far counts days (2 days after an urgent visit … 90 days without contact)
-MIN_THRESHOLD, MAX_THRESHOLD = 1, 365
+# a threshold counts days (2 days after an urgent visit … 90 days without contact) or 元 (a hospital bill)
+THRESHOLD_LIMITS = {"天": (1, 365), "元": (1, 10_000_000)}
 
 
 @dataclass
@@ -29,6 +29,11 @@ class RuleRow:
     threshold: int | None  # None: the rule has no number to set
     default_days: int
     default_threshold: int | None
+    unit: str  # of the threshold
+
+    @property
+    def threshold_limits(self) -> tuple[int, int]:
+        return THRESHOLD_LIMITS[self.unit]
 
 
 def rows(session: Session) -> list[RuleRow]:
@@ -45,6 +50,7 @@ def rows(session: Session) -> list[RuleRow]:
             threshold=chosen[code].threshold if rule.threshold is not None else None,
             default_days=rule.days,
             default_threshold=rule.threshold,
+            unit=rule.unit,
         )
         for code, rule in RULES.items()
     ]
@@ -59,9 +65,11 @@ def parse_form(form) -> dict[str, dict]:
             errors[f"days-{code}"] = f"核实期限请填写 {MIN_DAYS} 到 {MAX_DAYS} 之间的天数"
         threshold = None
         if rule.threshold is not None:
+            low, high = THRESHOLD_LIMITS[rule.unit]
             threshold = small_int(form.get(f"threshold-{code}"))
-            if threshold is None or not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
-                errors[f"threshold-{code}"] = f"阈值请填写 {MIN_THRESHOLD} 到 {MAX_THRESHOLD} 之间的天数"
+            if threshold is None or not low <= threshold <= high:
+                what = "天数" if rule.unit == "天" else "金额（元）"
+                errors[f"threshold-{code}"] = f"阈值请填写 {low} 到 {high:,} 之间的{what}"
         values[code] = {"enabled": form.get(f"enabled-{code}") == "1", "days": days, "threshold": threshold}
     if errors:
         raise Invalid(errors)
