@@ -8,6 +8,7 @@ from sqlmodel import func, select
 
 from models import AuditEvent, Correction, Household, Payment, PayoutImport, Person, PersonCategory
 from services.audit import Actor
+from services.clock import china_date
 from services.payouts import reconcile
 from tests.conftest import COUNTY, VILLAGE_A, VILLAGE_B
 from tests.payout_files import row, synthetic_id, write_csv, write_xlsx
@@ -98,7 +99,7 @@ def test_a_3000_row_file_finds_exactly_the_problems_planted(session, planted):
     )
     failed = next(c for c in corrections if c.kind == "failed")
     assert failed.household_id == h(5) and failed.area_code == planted["county"][5][0].area_code
-    assert failed.status == "open" and (failed.deadline - failed.created_at.date()).days == 15
+    assert failed.status == "open" and (failed.deadline - china_date(failed.created_at)).days == 15
     assert next(c for c in corrections if c.kind == "not_in_registry").area_code == COUNTY  # the county handles it
 
 
