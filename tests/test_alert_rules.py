@@ -236,6 +236,21 @@ def test_an_alert_carries_its_grade_village_reason_and_due_date(session, world):
     assert alert.due_at.replace(tzinfo=UTC) == NOW + timedelta(days=RULES["alone_no_contact_90"].days)
 
 
+def test_someone_whose_only_housemate_died_lives_alone_from_then_on(session, world):
+    p = Planter(session, world)
+    widowed = p.household(members=2)
+    p.visit(widowed, NOW - timedelta(days=100))
+    spouse = session.exec(select(Person).where(Person.household_id == widowed.id, Person.is_head.is_(False))).one()
+    spouse.died_on = TODAY - timedelta(days=200)  # a death list said so (services/signals)
+    session.add(spouse)
+    pair = p.household(members=2)  # both alive: not alone
+    p.visit(pair, NOW - timedelta(days=100))
+    session.commit()
+    engine.run(session, ROBOT, now=NOW, only={"alone_no_contact_90"})
+    raised = set(session.exec(select(Alert.household_id).where(Alert.rule == "alone_no_contact_90")))
+    assert widowed.id in raised and pair.id not in raised
+
+
 def test_running_again_raises_nothing_new_and_audits_each_run_once(session, world):
     planted = plant(session, world)
     engine.run(session, ROBOT, now=NOW)

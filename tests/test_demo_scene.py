@@ -13,9 +13,22 @@ from PIL import Image
 from sqlmodel import func, select
 
 from app import create_app
-from models import Area, Household, Need, Photo, ReliefApplication, ReliefPhoto, TownshipFund, Visit, WorkReport
+from models import (
+    Alert,
+    Area,
+    Candidate,
+    Household,
+    Need,
+    Photo,
+    ReliefApplication,
+    ReliefPhoto,
+    TownshipFund,
+    Visit,
+    WorkReport,
+)
 from services.campaigns.campaigns import active_campaign
 from services.campaigns.coverage import coverage
+from services.campaigns.stats import statistics
 from services.clock import today_in_china
 from services.demo.visits import CAMPAIGN_NAME
 from services.relief.funds import drawn_in_year
@@ -176,3 +189,21 @@ def test_photos_reach_the_demo_assistant_as_real_jpegs_and_stay_in_the_village(c
             image = Image.open(io.BytesIO(response.data))
             assert image.format == "JPEG" and min(image.size) > 100
     assert client.get(f"/photos/{other.id}.jpg").status_code == 404
+
+
+def test_the_demo_shows_the_discovery_loop_tasks_a_check_brought_into_dibao_and_a_candidate(client, session):
+    assistant = user(session, "demo-assistant")
+    checked = session.exec(select(Alert).where(Alert.state == "closed", Alert.outcome == "dibao")).one()
+    assert checked.visit_id is not None and checked.area_code == assistant.area_code
+    candidate = session.exec(select(Candidate)).one()
+    assert (candidate.source, candidate.status, candidate.area_code) == ("field_report", "open", VILLAGE_A)
+    tasks = session.exec(select(Alert).where(Alert.assigned_to_id == assistant.id, Alert.state == "assigned")).all()
+    assert tasks
+    login(client, assistant)
+    home = page_text(client.get("/"))
+    assert "待核实预警" in home and f"/visits/new?alert={tasks[0].id}" in home
+    login(client, user(session, "demo-township"))
+    assert "待核实对象" in page_text(client.get("/"))
+    campaign = active_campaign(session, today_in_china())
+    area = session.get(Area, TOWNSHIP)
+    assert statistics(session, user(session, "demo-township"), campaign, area).total.outcomes.get("dibao") == 1

@@ -89,9 +89,10 @@ def _years_before(day: date, years: int) -> date:
 
 
 def _alone(session: Session, ctx: Context) -> set[int]:
-    """Ids of the households with exactly one member (read once per run)."""
+    """Ids of the households with exactly one living member (read once per run): a widow is alone from the death on."""
     if "alone" not in ctx.cache:
-        query = select(Person.household_id).group_by(Person.household_id).having(func.count() == 1)
+        living = select(Person.household_id).where(Person.died_on.is_(None))
+        query = living.group_by(Person.household_id).having(func.count() == 1)
         ctx.cache["alone"] = set(session.exec(query))
     return ctx.cache["alone"]
 

@@ -21,6 +21,7 @@ from services.audit import Actor
 from services.campaigns import work_report
 from services.campaigns.stats import statistics
 from services.campaigns.work_report_draft import draft_basic_situation, window_text
+from services.demo.discovery import DemoDiscovery, seed_discovery
 from services.demo.fieldwork import seed_field_work
 from services.demo.payouts import DemoPayouts, seed_payouts
 from services.demo.relief import seed_applications, seed_funds
@@ -64,6 +65,7 @@ class SceneResult:
     states: dict[str, int] = field(default_factory=dict)
     report: bool = False
     payouts: DemoPayouts | None = None
+    discovery: DemoDiscovery | None = None
     seconds: float = 0.0
 
 
@@ -137,6 +139,7 @@ def _tell(session, actor: Actor, result: SceneResult, cast: dict[str, Actor], rn
     if result.campaign is not None:
         result.report = _draft_report(session, cast["county"], result.campaign)
     result.payouts = seed_payouts(session, cast["county"], cast["township"].user.area_code, rng, today)
+    result.discovery = seed_discovery(session, rng, cast, today)  # last: the rules read all of the above
     result.told = True
     result.visits, result.photos, result.needs = work.visits, work.photos + relief.photos, work.needs
     result.applications, result.states = relief.applications, relief.states
@@ -177,5 +180,11 @@ def describe(result: SceneResult, households: int) -> list[str]:
     if paid and paid.rows:
         lines.append(
             f"上月低保一卡通发放结果 {paid.rows} 笔：发放失败 {paid.failed} 笔、应发未发 {paid.missing} 户，待乡镇整改"
+        )
+    found = result.discovery
+    if found and (found.total or found.candidates):
+        lines.append(
+            f"主动发现：跑规则发出预警 {found.total} 条（有协理员的户已派到协理员首页），其中 {found.checked} 条已入户核实、纳入低保；"
+            f"协理员上报疑似困难户 {found.candidates} 户，待乡镇核实"
         )
     return lines
