@@ -10,7 +10,7 @@ from models import Alert, AuditEvent, Correction, Household, Visit
 from services.alerts import engine
 from services.audit import Actor
 from tests.alert_helpers import NOW, add_alert, check_visit
-from tests.conftest import login, page_text
+from tests.conftest import add_user, login, page_text
 from tests.payouts_helpers import head_of, month
 
 ROBOT = Actor(user=None, ip="test")
@@ -73,6 +73,31 @@ def test_past_its_due_date_an_alert_moves_to_the_township_then_the_county(sessio
     session.refresh(alert)
     assert alert.level == "county" and result.escalated["must_visit_overdue"] == 1
     assert [json.loads(e.detail)["escalated"]["must_visit_overdue"] for e in events(session, "alerts.run")] == [0, 1, 1]
+    moves = [(e.object_id, json.loads(e.detail)) for e in events(session, "alert.escalated")]
+    assert moves == [
+        (str(alert.id), {"from": "village", "to": "township"}),
+        (str(alert.id), {"from": "township", "to": "county"}),
+    ]
+
+
+def test_a_task_follows_the_household_to_its_new_assistant_and_back_to_the_township_when_it_has_none(
+    session, world, password_hash
+):
+    registered_long_ago(session, world.household_a)
+    engine.run(session, ROBOT, only={"must_visit_overdue"})
+    alert = session.exec(select(Alert).where(Alert.household_id == world.household_a.id)).one()
+    assert alert.assigned_to_id == world.assistant_a.id
+    successor = add_user(session, password_hash, "new-assistant", "assistant", world.household_a.area_code)
+    world.household_a.assistant_id = successor.id
+    session.add(world.household_a)
+    engine.run(session, ROBOT, only={"must_visit_overdue"})
+    session.refresh(alert)
+    assert (alert.state, alert.assigned_to_id) == ("assigned", successor.id)
+    successor.active = False  # left the job, nobody named yet
+    session.add(successor)
+    engine.run(session, ROBOT, only={"must_visit_overdue"})
+    session.refresh(alert)
+    assert (alert.state, alert.assigned_to_id) == ("open", None)
 
 
 # ---- the visit that checks it --------------------------------------------------------------

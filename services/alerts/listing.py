@@ -52,7 +52,7 @@ PAGE_STATES = {"open": "未办结", "closed": "已办结", "all": "全部"}
 LEVELS = {"village": "村（协理员）", "township": "乡镇", "county": "县（区）"}
 # which level an officer's 首页 counts as "moved up to you"
 LEVEL_OF_ROLE = {"township": "township", "county": "county", "city": "county", "admin": "county"}
-ALERT_ACTIONS = ("alert.checked", "alert.closed", "alert.excluded")
+ALERT_ACTIONS = ("alert.escalated", "alert.checked", "alert.closed", "alert.excluded")
 
 
 def get_alert_for(session: Session, user, alert_id: int) -> Alert:
@@ -255,17 +255,12 @@ class Step:
 
 
 def history(session: Session, alert: Alert) -> list[Step]:
-    """Tell how the alert went: raised, assigned, moved up (from its level and due date), checked, closed."""
+    """Tell how the alert went: raised, assigned, moved up, checked, closed (the last three from the audit trail)."""
     rule = RULES.get(alert.rule)
     steps = [Step(alert.raised_at, f"规则“{rule.label if rule else alert.rule}”发现")]
     if alert.assigned_to_id:
         name = user_names(session, [alert.assigned_to_id]).get(alert.assigned_to_id, "")
         steps.append(Step(None, f"派给协理员 {name} 走访核实"))
-    if alert.level in ("township", "county"):
-        steps.append(Step(alert.due_at, "到期未核实，移交乡镇经办员"))
-    if alert.level == "county":
-        days = rule.days if rule else 0
-        steps.append(Step(alert.due_at + timedelta(days=days), "乡镇逾期仍未核实，移交县（区）"))
     query = (
         select(AuditEvent)
         .where(
@@ -281,7 +276,10 @@ def history(session: Session, alert: Alert) -> list[Step]:
         detail = json.loads(event.detail or "{}")
         who = names.get(event.user_id) or event.username or "系统"
         outcome = OUTCOMES.get(detail.get("outcome"), detail.get("outcome") or "")
-        if event.action == "alert.checked":
+        if event.action == "alert.escalated":
+            to = "乡镇逾期仍未核实，移交县（区）" if detail.get("to") == "county" else "到期未核实，移交乡镇经办员"
+            steps.append(Step(event.at, to))
+        elif event.action == "alert.checked":
             steps.append(Step(event.at, f"{who} 走访核实：{outcome}"))
         else:
             how = "随走访办结" if detail.get("by_visit") or detail.get("visit_id") else "办结（未走访）"
