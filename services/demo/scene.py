@@ -184,7 +184,7 @@ def describe(result: SceneResult, households: int) -> list[str]:
     found = result.discovery
     if found and (found.total or found.candidates):
         lines.append(
-            f"主动发现：跑规则发出预警 {found.total} 条（有协理员的户已派到协理员首页），其中 {found.checked} 条已入户核实、纳入低保；"
-            f"协理员上报疑似困难户 {found.candidates} 户，待乡镇核实"
+            f"主动发现：跑规则发出预警 {found.total} 条（有协理员的户已派到协理员首页），"
+            f"其中 {found.checked} 条已入户核实、纳入低保；协理员上报疑似困难户 {found.candidates} 户，待乡镇核实"
         )
     return lines

@@ -6,7 +6,6 @@ day); an imported file moves to <payouts folder>/<county code>/<random name>, ne
 """
 
 import json
-import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,14 +27,12 @@ from services.payouts.programs import all_programs, period_from_code
 from services.permissions import require
 from services.registry import idnumber
 from services.registry.areas import area_names
-from services.roster.file import STORED_NAME, discard, display_name, extension_of
+from services.roster.file import STORED_NAME, discard, display_name, store_upload
 from services.scope import is_in_scope, where_in_scope, where_under
-from services.spreadsheets.limits import MB
 
 EXPIRED = "这份文件已经导入过或预览已过期，请重新上传"
 AGAIN = "这个文件导入过了，没有新增"
 SAMPLE_ROWS = 10
-CHUNK = 1 << 20
 # the reconciliation's problem kinds (plural in its summary) → a Correction's kind
 KIND_LABELS = reconcile.KIND_LABELS
 CORRECTION_KIND = {kind: ("duplicate" if kind == "duplicates" else kind) for kind in reconcile.PROBLEM_KINDS}
@@ -51,25 +48,9 @@ def max_file_bytes() -> int:
 
 def receive(stream, filename: str | None, folder: Path) -> str:
     """Store an upload under a random name in `folder` and return that name; a refused file is not kept."""
-    if stream is None or not filename:
-        raise Invalid("请先选择要导入的发放结果文件")
-    ext = extension_of(filename)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = f"{secrets.token_urlsafe(16)}.{ext}"
-    limit, written = max_file_bytes(), 0
-    try:
-        with open(folder / stored, "wb") as handle:
-            while chunk := stream.read(CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    raise Invalid(f"文件太大（超过 {max(limit // MB, 1)} MB）：请按项目分成几个文件分别导入")
-                handle.write(chunk)
-        if written == 0:
-            raise Invalid("文件是空的")
-    except BaseException:
-        discard(folder, stored)
-        raise
-    return stored
+    return store_upload(
+        stream, filename, folder, limit=max_file_bytes(), missing="请先选择要导入的发放结果文件", split_by="按项目"
+    )
 
 
 # ---- preview -------------------------------------------------------------------------------

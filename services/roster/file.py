@@ -1,6 +1,7 @@
 """Roster shapes and files: what a checked roster holds, and finding its header whatever the layout."""
 
 import re
+import secrets
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from services.errors import Invalid
 from services.registry import idnumber
 from services.spreadsheets import read as spreadsheets
+from services.spreadsheets.limits import MB
 from services.spreadsheets.read import Row
 
 EXTENSIONS = ("xlsx", "csv")
@@ -81,6 +83,36 @@ def discard(folder: Path, stored: str) -> None:
     """Delete a stored upload (after import, or when it is replaced or unreadable)."""
     if STORED_NAME.match(stored or ""):
         (folder / stored).unlink(missing_ok=True)
+
+
+UPLOAD_CHUNK = 1 << 20
+
+
+def store_upload(stream, filename: str | None, folder: Path, *, limit: int, missing: str, split_by: str) -> str:
+    """Store an upload under a random name in `folder`, at most `limit` bytes, and return that name.
+
+    A refused file (none chosen, not .xlsx/.csv, too big, empty) is not kept; `missing` says what to choose and
+    `split_by` how to split a file that is too big (按项目, 按乡镇 …).
+    """
+    if stream is None or not filename:
+        raise Invalid(missing)
+    ext = extension_of(filename)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = f"{secrets.token_urlsafe(16)}.{ext}"
+    written = 0
+    try:
+        with open(folder / stored, "wb") as handle:
+            while chunk := stream.read(UPLOAD_CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise Invalid(f"文件太大（超过 {max(limit // MB, 1)} MB）：请{split_by}分成几个文件分别导入")
+                handle.write(chunk)
+        if written == 0:
+            raise Invalid("文件是空的")
+    except BaseException:
+        discard(folder, stored)
+        raise
+    return stored
 
 
 def remove_stale_uploads(folder: Path, older_than: timedelta, now: float | None = None) -> dict:

@@ -6,7 +6,6 @@ day). The list is not kept once imported: its rows are stored, and the file hold
 death — the less of it lying around, the better.
 """
 
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,13 +15,11 @@ from models import SignalImport
 from services.audit import Actor
 from services.errors import Invalid
 from services.names import user_names
-from services.roster.file import STORED_NAME, discard, display_name, extension_of
+from services.roster.file import STORED_NAME, discard, display_name, store_upload
 from services.scope import where_in_scope
 from services.signals import importing, lists
-from services.spreadsheets.limits import MB
 
 EXPIRED = "这份名单已经导入过或预览已过期，请重新上传"
-CHUNK = 1 << 20
 
 
 def max_file_bytes() -> int:
@@ -32,25 +29,9 @@ def max_file_bytes() -> int:
 
 def receive(stream, filename: str | None, folder: Path) -> str:
     """Store an upload under a random name in `folder` and return that name; a refused file is not kept."""
-    if stream is None or not filename:
-        raise Invalid("请先选择要导入的名单文件")
-    ext = extension_of(filename)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = f"{secrets.token_urlsafe(16)}.{ext}"
-    limit, written = max_file_bytes(), 0
-    try:
-        with open(folder / stored, "wb") as handle:
-            while chunk := stream.read(CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    raise Invalid(f"文件太大（超过 {max(limit // MB, 1)} MB）：请按乡镇分成几个文件分别导入")
-                handle.write(chunk)
-        if written == 0:
-            raise Invalid("文件是空的")
-    except BaseException:
-        discard(folder, stored)
-        raise
-    return stored
+    return store_upload(
+        stream, filename, folder, limit=max_file_bytes(), missing="请先选择要导入的名单文件", split_by="按乡镇"
+    )
 
 
 @dataclass
