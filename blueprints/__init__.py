@@ -6,7 +6,7 @@ Blueprints never import each other: what two of them need lives here, or in serv
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import current_app, make_response, render_template, request
+from flask import abort, current_app, make_response, render_template, request, send_file
 from flask import session as cookie
 from flask_login import current_user
 
@@ -17,6 +17,7 @@ from services.audit import Actor
 from services.campaigns.campaigns import get_campaign
 from services.campaigns.coverage import check_area
 from services.inputs import small_int
+from services.visits.photos import path_for
 
 LAST_SCAN_KEY = "last_scan"  # signed-cookie key: [household id, CardScan id] of the last card this user scanned
 
@@ -54,6 +55,16 @@ def form_number(name: str, default: int = -1) -> int:
 def photo_folder() -> Path:
     """Return where photos are stored (PHOTO_FOLDER, else instance/photos)."""
     return Path(current_app.config.get("PHOTO_FOLDER") or Path(current_app.instance_path) / "photos")
+
+
+def send_stored_photo(photo, thumb: bool):
+    """Send a stored photo (any table of services/visits/photos.PHOTO_MODELS) the caller has checked access to."""
+    path = path_for(photo_folder(), photo.sha256, thumb=thumb)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=photo.sha256)
+    response.headers["Cache-Control"] = "private, max-age=86400"  # the phone may keep it; no proxy may
+    return response
 
 
 def attachment(ascii_name: str, chinese_name: str) -> str:

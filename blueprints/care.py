@@ -2,10 +2,10 @@
 
 import uuid as uuid_module
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from blueprints import actor, attachment, page_number, photo_folder, render_page_or_partial
+from blueprints import actor, attachment, page_number, photo_folder, render_page_or_partial, send_stored_photo
 from db import get_session
 from models import Household, Person
 from services import audit
@@ -195,13 +195,7 @@ def add_photo(household_id: int, agreement_id: int):
 
 
 def _send_photo(agreement_photo_id: int, thumb: bool):
-    photo = agreements.get_photo_for(get_session(), current_user, agreement_photo_id)
-    path = photo_pipeline.path_for(photo_folder(), photo.sha256, thumb=thumb)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=photo.sha256)
-    response.headers["Cache-Control"] = "private, max-age=86400"  # the phone may keep it; no proxy may
-    return response
+    return send_stored_photo(agreements.get_photo_for(get_session(), current_user, agreement_photo_id), thumb)
 
 
 @bp.route("/care/photos/<int:agreement_photo_id>.jpg")

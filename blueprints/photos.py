@@ -1,9 +1,9 @@
 """Photos, served only after the scope check, never cached by shared caches."""
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint
 from flask_login import current_user, login_required
 
-from blueprints import photo_folder
+from blueprints import send_stored_photo
 from db import get_session
 from services.candidates import photos as candidate_photos
 from services.relief import evidence
@@ -13,16 +13,7 @@ bp = Blueprint("photos", __name__, url_prefix="/photos")
 
 
 def _send(photo_id: int, thumb: bool):
-    return _send_stored(photos.get_photo_for(get_session(), current_user, photo_id), thumb)
-
-
-def _send_stored(photo, thumb: bool):
-    path = photos.path_for(photo_folder(), photo.sha256, thumb=thumb)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0, conditional=True, etag=photo.sha256)
-    response.headers["Cache-Control"] = "private, max-age=86400"  # the phone may keep it; no proxy may
-    return response
+    return send_stored_photo(photos.get_photo_for(get_session(), current_user, photo_id), thumb)
 
 
 @bp.route("/<int:photo_id>.jpg")
@@ -43,25 +34,29 @@ def thumb(photo_id: int):
 @login_required
 def relief_show(photo_id: int):
     """Send a relief evidence photo to staff whose scope holds the application's household."""
-    return _send_stored(evidence.get_relief_photo_for(get_session(), current_user, photo_id), thumb=False)
+    return send_stored_photo(evidence.get_relief_photo_for(get_session(), current_user, photo_id), thumb=False)
 
 
 @bp.route("/relief/<int:photo_id>_t.jpg")
 @login_required
 def relief_thumb(photo_id: int):
     """Send a relief evidence photo's thumbnail."""
-    return _send_stored(evidence.get_relief_photo_for(get_session(), current_user, photo_id), thumb=True)
+    return send_stored_photo(evidence.get_relief_photo_for(get_session(), current_user, photo_id), thumb=True)
 
 
 @bp.route("/candidates/<int:photo_id>.jpg")
 @login_required
 def candidate_show(photo_id: int):
     """Send a field report's photo to staff whose scope holds the candidate."""
-    return _send_stored(candidate_photos.get_candidate_photo_for(get_session(), current_user, photo_id), thumb=False)
+    return send_stored_photo(
+        candidate_photos.get_candidate_photo_for(get_session(), current_user, photo_id), thumb=False
+    )
 
 
 @bp.route("/candidates/<int:photo_id>_t.jpg")
 @login_required
 def candidate_thumb(photo_id: int):
     """Send a field report's photo as a thumbnail."""
-    return _send_stored(candidate_photos.get_candidate_photo_for(get_session(), current_user, photo_id), thumb=True)
+    return send_stored_photo(
+        candidate_photos.get_candidate_photo_for(get_session(), current_user, photo_id), thumb=True
+    )
