@@ -4,9 +4,11 @@
 
 Fills a fresh temporary SQLite file (or the given scratch PostgreSQL database, whose schema is dropped and rebuilt)
 set-based: households in five villages of two counties, their heads (and a second member in every third household)
-with categories spread so that every rule has work, visits over the last 400 days (some urgent), needs, 整改 items,
-and 高龄补贴 / 护理补贴 payments for half of those due them. Then it times `engine.run` and its commit (first run:
-every alert raised), and a second run (nothing new). The goal (issue 14): at most 30 s.
+with categories spread so that every rule has work, visits over the last 400 days (some urgent; the carer question
+answered in care households' visits), needs, 整改 items, 高龄补贴 / 护理补贴 payments for half of those due them,
+and care agreements, institution requests, 低保边缘 households and the four department lists
+(benchmarks/alerts_care_signals.py). Then it times `engine.run` and its commit (first run: every alert raised), and a
+second run (nothing new), each rule too (its queries and its alerts' insert). The goal (issue 14): at most 30 s.
 """
 
 import argparse
