@@ -100,6 +100,22 @@ def test_a_closed_alert_is_not_raised_again_by_the_same_stay(session, world, tmp
     assert engine.run(session, ACTOR).raised["signal_medical"] == 0
 
 
+def test_a_later_stay_after_a_closed_alert_raises_a_new_one(session, world, tmp_path):
+    from datetime import timedelta
+
+    from services.alerts import engine
+
+    run(session, tmp_path, "medical", [medical("张明华", world.head_a.id_number, "6500")])
+    alert = session.exec(select(Alert)).one()
+    alert.state, alert.open_key = "closed", None
+    alert.raised_at -= timedelta(hours=1)  # raised well before the next month's list is stored
+    session.commit()
+    later = [medical("张明华", world.head_a.id_number, "7000", admitted="2026-11-20", discharged="2026-11-25")]
+    assert run(session, tmp_path, "medical", later, "next.csv").alerts == 1
+    assert count(session, Alert, Alert.rule == "signal_medical", Alert.person_id == world.head_a.id) == 2
+    assert engine.run(session, ACTOR).raised["signal_medical"] == 0
+
+
 def test_a_person_of_another_county_is_left_to_that_county(session, world, tmp_path):
     other = session.exec(select(Person).where(Person.household_id == world.household_other.id)).one()
     outcome = run(session, tmp_path, "medical", [medical("段明", other.id_number, "20000")])
