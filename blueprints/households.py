@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 from blueprints import actor, page_number, render_page_or_partial
 from db import get_session
 from extensions import limiter, user_key
+from models import utcnow
+from services.alerts import listing as alert_listing
 from services.cards import cards
 from services.care import household as care_household
 from services.errors import Invalid
@@ -130,6 +132,9 @@ def show(household_id: int):
         timeline=visits.timeline(session, household),
         visit_rules=visit_rules,
         care=care_household.summary(session, household, members),
+        alerts=alert_listing.open_for_household(session, current_user, household.id, utcnow())
+        if can(current_user, "alerts.view")
+        else [],
         payouts=payout_status.household_status(session, household, members)
         if can(current_user, "payouts.household")
         else None,

@@ -340,3 +340,20 @@ def test_a_hospital_bill_threshold_is_set_in_yuan_not_days(client, session, worl
     assert "阈值请填写 1 到 10,000,000 之间的金额（元）" in page_text(refused, 400)
     session.expire_all()
     assert session.get(AlertRule, "signal_medical").threshold == 8000
+
+
+def test_the_household_page_lists_its_open_alerts_the_assistant_going_to_check_the_officer_to_the_alert(
+    client, session, world
+):
+    mine = add_alert(session, world.household_a, reason="八必访对象，已逾期 5 天")
+    add_alert(session, world.household_b, "alone_no_contact_90", reason="独居，90 天以上无人走访")
+    add_alert(session, world.household_a, "orphan_turning_18", state="closed", reason="已办结的不列")
+    login(client, world.assistant_a)
+    page = page_text(client.get(f"/households/{world.household_a.id}"))
+    assert "主动发现预警 · 1 条未办结" in page and "八必访对象，已逾期 5 天" in page
+    assert f"/households/{world.household_a.id}/visits/new?alert={mine.id}" in page
+    assert "独居，90 天以上无人走访" not in page and "已办结的不列" not in page
+    login(client, world.township)
+    page = page_text(client.get(f"/households/{world.household_a.id}"))
+    assert f'href="/alerts/{mine.id}"' in page
+    assert "独居，90 天以上无人走访" in page_text(client.get(f"/households/{world.household_b.id}"))

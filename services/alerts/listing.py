@@ -215,6 +215,17 @@ def tasks(session: Session, user, now: datetime, limit: int = 20) -> tuple[list[
     return rows_for(session, list(session.exec(query)), now), total
 
 
+def open_for_household(session: Session, user, household_id: int, now: datetime) -> list[AlertRow]:
+    """Return the household's alerts not yet checked (red first, earliest due), for its page."""
+    query = (
+        select(Alert)
+        .where(Alert.household_id == household_id, Alert.state.in_(OPEN_STATES), where_in_scope(user, Alert.area_code))
+        .order_by(GRADE_ORDER, Alert.due_at, Alert.id)
+        .limit(20)
+    )
+    return rows_for(session, list(session.exec(query)), now)
+
+
 @dataclass
 class HomeCounts:
     """An officer's 首页: open alerts by grade, how many are overdue, how many were moved up to their level."""
