@@ -107,6 +107,7 @@ def decide(session: Session, actor: Actor, application: ReliefApplication, decis
         raise stale_refusal(application.state, application.version)
     why_not = _refusal(session, actor.user, application, action)
     if why_not:
+        _refuse_if_moved(session, application)
         raise NotAllowed(why_not)
     comment = (decision.comment or "").strip() or None
     if comment and len(comment) > MAX_COMMENT:  # said, never cut: the officer must know what was kept
@@ -217,6 +218,16 @@ def _move(session: Session, application: ReliefApplication, version: int, change
             select(ReliefApplication.state, ReliefApplication.version).where(ReliefApplication.id == application.id)
         ).one()
         raise stale_refusal(*now)
+
+
+def _refuse_if_moved(session: Session, application: ReliefApplication) -> None:
+    """Say it was handled when another officer moved the application meanwhile: their approval just emptied the
+    reserve, and "备用金已用完" would tell this officer the wrong story (a fresh read, not the session's copy)."""
+    fresh = session.exec(
+        select(ReliefApplication.state, ReliefApplication.version).where(ReliefApplication.id == application.id)
+    ).first()
+    if fresh is not None and fresh[1] != application.version:
+        raise stale_refusal(*fresh)
 
 
 def stale_refusal(state: str, version: int) -> Stale:
