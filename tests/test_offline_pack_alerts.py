@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from services.alerts.outcomes import OUTCOMES, REFERRALS
 from services.clock import china_date
 from services.offline import pack as offline_pack
 from tests.alert_helpers import NOW, add_alert, check_visit
-from tests.conftest import VILLAGE_A, add_household, login
+from tests.conftest import VILLAGE_A, add_household, login, page_text
 from tests.test_api import assert_described
 
 PACK = "/api/v1/offline-pack"
@@ -159,3 +160,14 @@ def test_the_pack_takes_one_query_for_its_tasks_however_many(app, world, session
         session.commit()
         add_alert(session, household)
     assert statements() == few
+
+
+def test_the_offline_visit_form_holds_the_alert_block_empty_for_the_phone_to_fill(client, world):
+    body = page_text(client.get("/offline/visit"))
+    template = body.split("<template data-alert-check-template>")[1].split("</template>")[0]
+    assert all(f'value="{code}"' in template for code in OUTCOMES) and all(
+        text in template for text in OUTCOMES.values()
+    )
+    assert all(f'value="{code}"' in template for code in REFERRALS)
+    assert '<input type="hidden" name="alert_id" value="">' in template  # no one's alert: the phone sets it
+    assert 'name="alert_id"' not in body.replace(template, "")  # outside the template, nothing to send

@@ -147,3 +147,16 @@ def test_a_task_closed_meanwhile_leaves_the_visit_needing_attention_with_the_ser
     page.goto(live_server + "/")
     expect(page.locator("[data-offline-home]")).to_contain_text("没有上传，需要处理")
     expect(page.locator("[data-offline-tasks] a[href='/outbox']")).to_have_count(1)
+
+
+def test_with_no_signal_relief_as_the_outcome_goes_on_to_the_relief_form_from_the_pack(
+    offline_with_tasks, page, live_server, world
+):
+    _red, yellow = offline_with_tasks
+    page.goto(f"{live_server}/households/{world.household_a.id}/visits/new?alert={yellow.id}")
+    page.get_by_label("临时救助", exact=True).check()
+    expect(page.locator("[data-alert-relief-tip]")).to_be_visible()
+    submit(page)
+    page.wait_for_url(f"{live_server}/relief/new?household={world.household_a.id}", timeout=SLOW)
+    expect(page.locator("[data-relief-form] [data-fill=head]")).to_contain_text("张明华")
+    expect(outbox_count(page).first).to_have_text("1 条待上传")
