@@ -1,5 +1,6 @@
 /* 兜底通: pages that work with no signal. The service worker answers with a shell (no one's data in it) and
-   this fills it from the phone's own pack; on the household page online it shows what still waits to upload.
+   this fills it from the phone's own pack (首页: the alert tasks, then who is due); on the household page online
+   it shows what still waits to upload.
    Everything is built with textContent: nothing from the pack is ever read as HTML. No inline scripts (CSP). */
 (function () {
   "use strict";
