@@ -4,10 +4,11 @@
 
 Seeds HOUSEHOLDS (default 500) households into 碗窑村 of a fresh temporary SQLite file (or the given scratch
 PostgreSQL database, whose schema is dropped and rebuilt): the demo's own synthetic families (names, ages, ID
-numbers, categories), their cards, a third with open needs, most visited in the last months, and a running
-campaign with two thirds surveyed. Then, signed in as demo-assistant through Flask's test client, it prints
-what a phone downloads: the body's raw bytes and its bytes as the app compresses it (br and gzip, chosen by
-Accept-Encoding), the p50 of building the pack (the service alone) and of the whole request, over N runs.
+numbers, categories), their cards, a third with open needs, most visited in the last months, a running
+campaign with two thirds surveyed, and one household in five with an alert task assigned to the assistant.
+Then, signed in as demo-assistant through Flask's test client, it prints what a phone downloads: the body's raw
+bytes and its bytes as the app compresses it (br and gzip, chosen by Accept-Encoding), the p50 of building the
+pack (the service alone) and of the whole request, over N runs.
 The goal (DESIGN §8): at most 150 KB compressed for 500 households.
 """
 
@@ -30,7 +31,7 @@ from sqlmodel import Session, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from benchmarks.seed_demo import fresh_database  # noqa: E402
-from models import Area, Campaign, Household, Need, Person, PersonCategory, User, Visit  # noqa: E402
+from models import Alert, Area, Campaign, Household, Need, Person, PersonCategory, User, Visit  # noqa: E402
 from services.accounts import sessions  # noqa: E402
 from services.cards.cards import issue_cards_bulk  # noqa: E402
 from services.clock import today_in_china  # noqa: E402
@@ -43,6 +44,15 @@ from services.registry import areas  # noqa: E402
 VILLAGE = "530902100201"  # 碗窑村, 博尚镇: demo-assistant's village
 PACK = "/api/v1/offline-pack"
 GOAL_BYTES = 150 * 1024
+# the alert tasks planted, with reasons as the rules write them (services/alerts/)
+TASKS = (
+    ("must_visit_overdue", "red", "分散供养特困人员、孤寡老人，应每 30 天走访，上次 2026-09-18，已逾期 44 天"),
+    ("alone_no_contact_90", "red", "独居，90 天以上无人走访（上次走访 2026-08-20）"),
+    ("need_open_too_long", "orange", "医疗诉求于 2026-10-02 提出，30 天仍未解决"),
+    ("failed_not_reissued", "orange", "2026-10 发放失败，15 天仍未补发：账户已销户"),
+    ("orphan_turning_18", "yellow", "2027-01-15 年满 18 岁，保障将变化"),
+    ("care_agreement_missing", "orange", "分散供养特困人员，没有有效的三方委托照料服务协议"),
+)
 
 
 class _Place:
@@ -57,7 +67,7 @@ def seed_village(session: Session, households: int, rng: random.Random) -> None:
     assistant = accounts["demo-assistant"]
     now = datetime.now(UTC)
     used: set[str] = set()
-    household_rows, person_rows, category_rows, need_rows, visit_rows = [], [], [], [], []
+    household_rows, person_rows, category_rows, need_rows, visit_rows, alert_rows = [], [], [], [], [], []
     person_id = 0
     for number in range(1, households + 1):
         plan = people.plan_household(rng, None if number > 12 else number - 1, _Place)
@@ -100,6 +110,13 @@ def seed_village(session: Session, households: int, rng: random.Random) -> None:
                 {"household_id": number, "area_code": VILLAGE, "type": need_type, "description": description}
                 | {"status": status, "created_by_id": assistant.id, "created_at": now, "updated_at": now}
             )
+        if number % 5 == 0:  # an alert task for one household in five
+            rule, grade, reason = TASKS[number // 5 % len(TASKS)]
+            alert_rows.append(
+                {"open_key": f"{rule}:h{number}", "rule": rule, "grade": grade, "area_code": VILLAGE}
+                | {"household_id": number, "reason": reason, "state": "assigned", "level": "village"}
+                | {"raised_at": now, "due_at": now + timedelta(days=number % 11 - 3), "assigned_to_id": assistant.id}
+            )
         if rng.random() < 2 / 3:  # surveyed in the campaign running now
             visit_rows.append(
                 {"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "content_hash": "0" * 64}
@@ -111,7 +128,7 @@ def seed_village(session: Session, households: int, rng: random.Random) -> None:
             household_rows[-1]["last_risk"] = household_rows[-1]["last_risk"] or "normal"
     for model, rows in ((Household, household_rows), (Person, person_rows), (PersonCategory, category_rows)):
         session.execute(insert(model.__table__), rows)
-    for model, rows in ((Need, need_rows), (Visit, visit_rows)):
+    for model, rows in ((Need, need_rows), (Visit, visit_rows), (Alert, alert_rows)):
         if rows:
             session.execute(insert(model.__table__), rows)
     advance_sequence(session, Household, households)
@@ -175,6 +192,7 @@ def main() -> None:
         "households": len(body["households"]),
         "members": members,
         "open_needs": sum(len(h["needs"]) for h in body["households"]),
+        "alert_tasks": len(body["alerts"]),
         "raw_bytes": sizes["identity"],
         "gzip_bytes": sizes["gzip"],
         "br_bytes": sizes["br"],

@@ -12,6 +12,7 @@ import os
 from flask import Blueprint, current_app, render_template, url_for
 from flask_login import login_required
 
+from services.alerts.outcomes import OUTCOMES, REFERRALS
 from services.care import self_care
 from services.relief import rules as relief_rules
 from services.visits import rules as visit_rules
@@ -129,6 +130,8 @@ def _visit_form_context() -> dict:
         "risks": visit_rules.RISKS,
         "captions": visit_rules.PHOTO_CAPTIONS,
         "max_photos": 9,
+        "alert_outcomes": OUTCOMES,  # the alert block's choices; the phone fills in the task from its pack
+        "alert_referrals": REFERRALS,
         "back_url": url_for("households.index"),
         "tabs": [],
     }

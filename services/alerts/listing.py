@@ -201,17 +201,28 @@ def list_rows(session: Session, query, now: datetime, *, offset: int, limit: int
     return rows_for(session, alerts[:limit], now), len(alerts) > limit
 
 
-def tasks(session: Session, user, now: datetime, limit: int = 20) -> tuple[list[AlertRow], int]:
-    """Return an assistant's assigned alerts to check (red first, earliest due) and how many there are in all."""
-    mine = (
+def task_clauses(user) -> tuple:
+    """Return the WHERE clauses of an assistant's tasks: assigned to them, not checked yet, in their scope.
+
+    One rule for 首页, the 走访 tab and the offline pack, so the phone with no signal lists what the page lists.
+    """
+    return (
         Alert.assigned_to_id == user.id,
         Alert.state == "assigned",
         where_in_scope(user, Alert.area_code),
     )
+
+
+TASK_ORDER = (GRADE_ORDER, Alert.due_at, Alert.id)  # red first, then the earliest due
+
+
+def tasks(session: Session, user, now: datetime, limit: int = 20) -> tuple[list[AlertRow], int]:
+    """Return an assistant's assigned alerts to check (red first, earliest due) and how many there are in all."""
+    mine = task_clauses(user)
     total = session.exec(select(func.count()).select_from(Alert).where(*mine)).one()
     if not total:
         return [], 0
-    query = select(Alert).where(*mine).order_by(GRADE_ORDER, Alert.due_at, Alert.id).limit(limit)
+    query = select(Alert).where(*mine).order_by(*TASK_ORDER).limit(limit)
     return rows_for(session, list(session.exec(query)), now), total
 
 

@@ -1,7 +1,8 @@
 """The JSON API's offline schemas: the assistant's offline pack, and the outbox file a township officer uploads.
 
 The pack carries no ID number and no card token: a member is a name, an age and a relation; a card is the
-SHA-256 of its token, so the phone can recognise a scanned card without holding what the card unlocks.
+SHA-256 of its token, so the phone can recognise a scanned card without holding what the card unlocks. An alert
+task is its rule, grade, reason (Chinese, written without ID numbers), due day and the household it is about.
 """
 
 from datetime import date, datetime
@@ -76,6 +77,21 @@ class PackHouseholdOut(BaseModel):
     )
 
 
+class PackAlertOut(BaseModel):
+    """An alert to check (待核实预警) assigned to the assistant, as 首页 lists it: red first, then the earliest due."""
+
+    id: int = Field(description="预警编号：走访带 alert_id 核实它")
+    rule: str = Field(description="规则代码（名称见 labels.alert_rules）")
+    grade: Literal["red", "orange", "yellow"] = Field(description="等级（名称见 labels.alert_grades）")
+    reason: str = Field(description="规则看到的情况（中文，不含身份证号）")
+    due: Day = Field(description="核实期限（北京时间的日期）：过了这天未核实即为逾期")
+    household_id: int = Field(description="这户的编号（在 households 里）")
+    person_id: int | None = Field(description="涉及的成员编号（在这户的 members 里），关于全户时为 null")
+    any_visit_closes: bool = Field(
+        description="这户的任何一次走访都会办结这条预警（走访逾期、独居无人联系、紧急情况未跟进）"
+    )
+
+
 class PackLabelsOut(BaseModel):
     """The Chinese words for every code in the pack, so pages rendered offline say what the server says."""
 
@@ -85,10 +101,13 @@ class PackLabelsOut(BaseModel):
     risks: dict[str, str]
     kinds: dict[str, str]
     sections: dict[str, str]
+    alert_rules: dict[str, str]
+    alert_grades: dict[str, str]
 
 
 class OfflinePackOut(BaseModel):
-    """The assistant's offline pack: the active households of their own village(s), without ID numbers."""
+    """The assistant's offline pack: the active households of their own village(s), without ID numbers, and the
+    alerts assigned to them to check."""
 
     version: Literal[1]
     user_id: int = Field(description="下载者的用户编号：客户端不接受别人的离线资料")
@@ -97,6 +116,11 @@ class OfflinePackOut(BaseModel):
     villages: dict[str, str] = Field(description="区划代码 → 村（社区）名称")
     labels: PackLabelsOut
     households: list[PackHouseholdOut]
+    alerts_truncated: bool = Field(description="待核实预警超过 500 条时只给前 500 条（红色在前）")
+    alerts: list[PackAlertOut] = Field(
+        description="派给本人、还没核实的预警（与首页的“待核实预警”相同），只含 households 里的户；"
+        "红色在前、期限早的在前"
+    )
 
 
 # ---- the exported outbox file ------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ OFFLINE_PACK = Operation(
     "offline_pack",
     "GET",
     "/offline-pack",
-    "协理员的离线资料：本村在册住户（没有身份证号、没有户卡令牌），资料不变时 304",
+    "协理员的离线资料：本村在册住户（没有身份证号、没有户卡令牌）和派给本人的待核实预警，资料不变时 304",
     ok={
         200: ("离线资料（生成时间不计入 ETag）", OfflinePackOut),
         304: ("与 If-None-Match 相同：资料没有变化，没有内容", None),

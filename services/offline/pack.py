@@ -2,7 +2,8 @@
 
 Every query selects named columns (never a Person row: its ID number must not even be read) and is bounded by
 the one scoping rule. The due dates come from services/visits/schedule.py, the survey flag from the campaign
-rule of services/campaigns/campaigns.py, both worked out for all households at once.
+rule of services/campaigns/campaigns.py, both worked out for all households at once; the alert tasks are those
+of 首页 (services/alerts/listing.task_clauses), so with no signal the phone lists what the page would.
 """
 
 import hashlib
@@ -14,9 +15,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_
 from sqlmodel import Session, select
 
-from models import Area, Card, Household, Need, Person, PersonCategory, User, Visit, utcnow
+from models import Alert, Area, Card, Household, Need, Person, PersonCategory, User, Visit, utcnow
+from services.alerts import listing as alert_listing
+from services.alerts.checks import VISIT_ANSWERS
+from services.alerts.rules import GRADE_LABELS, RULES
 from services.api.offline_schemas import (
     OfflinePackOut,
+    PackAlertOut,
     PackAssistantOut,
     PackDueOut,
     PackHouseholdOut,
@@ -25,7 +30,7 @@ from services.api.offline_schemas import (
     PackNeedOut,
 )
 from services.campaigns.campaigns import active_campaign, window
-from services.clock import aware, today_in_china
+from services.clock import aware, china_date, today_in_china
 from services.registry.categories import CATEGORIES
 from services.scope import where_in_scope
 from services.visits import schedule
@@ -33,6 +38,7 @@ from services.visits.needs import UNRESOLVED
 from services.visits.rules import KINDS, NEED_STATUSES, NEED_TYPES, RISKS
 
 MAX_HOUSEHOLDS = 2000  # a big village has a few hundred; beyond this the phone gets the first ones, flagged
+MAX_ALERTS = 500  # a first run of the rules over a village may raise many; the phone gets the reddest, flagged
 ETAG_LENGTH = 32
 CATEGORY_ORDER = {code: position for position, code in enumerate(CATEGORIES)}
 
@@ -75,6 +81,7 @@ def build_pack(session: Session, user: User, now: datetime | None = None) -> Off
     needs = _needs(session, user, ids)
     cards = _card_hashes(session, user, ids)
     assistants = _assistants(session, {row.assistant_id for row in rows if row.assistant_id})
+    alerts, alerts_truncated = _alerts(session, user, ids)
     households = [
         PackHouseholdOut(
             id=row.id,
@@ -104,6 +111,8 @@ def build_pack(session: Session, user: User, now: datetime | None = None) -> Off
         villages=_villages(session, {row.area_code for row in rows} | {user.area_code}),
         labels=LABELS,
         households=households,
+        alerts=alerts,
+        alerts_truncated=alerts_truncated,
     )
 
 
@@ -114,6 +123,8 @@ LABELS = PackLabelsOut(
     risks=RISKS,
     kinds=KINDS,
     sections=schedule.SECTIONS,
+    alert_rules={code: rule.label for code, rule in RULES.items()},
+    alert_grades=GRADE_LABELS,
 )
 
 
@@ -232,6 +243,35 @@ def _needs(session: Session, user: User, ids: set[int]) -> dict[int, list[PackNe
         if household_id in ids:
             needs[household_id].append(PackNeedOut(id=need_id, type=need_type, description=description, status=status))
     return needs
+
+
+def _alerts(session: Session, user: User, ids: set[int]) -> tuple[list[PackAlertOut], bool]:
+    """Return the assistant's alert tasks about the pack's households (red first, earliest due), and whether cut.
+
+    Named columns only: the reason is the rule's Chinese sentence; nothing else of the alert leaves the server.
+    """
+    query = (
+        select(Alert.id, Alert.rule, Alert.grade, Alert.reason, Alert.due_at, Alert.household_id, Alert.person_id)
+        .join(Household, Household.id == Alert.household_id)
+        .where(*alert_listing.task_clauses(user), _in_pack(user))
+        .order_by(*alert_listing.TASK_ORDER)
+        .limit(MAX_ALERTS + 1)
+    )
+    found = [
+        PackAlertOut(
+            id=alert_id,
+            rule=rule,
+            grade=grade,
+            reason=reason,
+            due=china_date(due_at),
+            household_id=household_id,
+            person_id=person_id,
+            any_visit_closes=rule in VISIT_ANSWERS,
+        )
+        for alert_id, rule, grade, reason, due_at, household_id, person_id in session.exec(query)
+        if household_id in ids  # beyond MAX_HOUSEHOLDS
+    ]
+    return found[:MAX_ALERTS], len(found) > MAX_ALERTS
 
 
 def card_hash(token: str) -> str:

@@ -159,7 +159,9 @@
       if (stop) return stop;
       rememberSent(item.uuid);
       return store.remove("outbox", item.uuid).then(changed).then(function () {
-        document.dispatchEvent(new CustomEvent("doudi:sent", { detail: { uuid: item.uuid, kind: item.kind } }));
+        var detail = { uuid: item.uuid, kind: item.kind, household_id: item.household_id };
+        if (item.payload && item.payload.alert_id) detail.alert_id = item.payload.alert_id;  // its task is done
+        document.dispatchEvent(new CustomEvent("doudi:sent", { detail: detail }));
         return { done: true };
       });
     });

@@ -1,6 +1,8 @@
 /* 兜底通 offline pack: the assistant's own households, kept on the phone for work with no signal.
    Fetched when online (after signing in, then at most every few hours, or from 我的 → 更新离线资料) with an
-   ETag, so an unchanged pack costs a 304. Holds no ID numbers and only a hash of each card's token. */
+   ETag, so an unchanged pack costs a 304. Holds no ID numbers and only a hash of each card's token.
+   It also holds the assistant's 待核实预警 (alert tasks: rule, grade, reason, due day, household), kept with the
+   pack's meta; a visit that checks one drops it here as soon as the server has it, and the next page refetches. */
 (function () {
   "use strict";
   var store = window.DoudiStore;
@@ -27,13 +29,16 @@
 
   function refresh(force) {
     if (!wanted() || !navigator.onLine) return meta().then(function (info) { say(describe(info)); return info; });
-    return meta().then(function (info) {
-      if (!force && info && Date.now() - info.fetched_at < STALE_MS && String(info.user) === String(store.user())) {
+    return Promise.all([meta(), settled()]).then(function (both) {
+      var info = both[0];
+      var own = info && String(info.user) === String(store.user());
+      var stale = own && both[1].at >= info.fetched_at;  // an upload settled tasks since this copy came
+      if (!force && own && !stale && Date.now() - info.fetched_at < STALE_MS) {
         say(describe(info));
         return info;
       }
       var headers = { Accept: "application/json" };
-      if (info && info.etag && String(info.user) === String(store.user())) headers["If-None-Match"] = info.etag;
+      if (own && info.etag) headers["If-None-Match"] = info.etag;
       say("正在更新离线资料…");
       return fetch(URL_PACK, { credentials: "same-origin", headers: headers }).then(function (response) {
         if (response.status === 304) {
@@ -50,7 +55,8 @@
             count: pack.households.length,
             villages: pack.villages,
             labels: pack.labels,
-            truncated: pack.truncated
+            truncated: pack.truncated,
+            alerts: pack.alerts || []
           };
           return store.replacePack(pack.households, fresh).then(function () { return fresh; });
         });
@@ -63,6 +69,69 @@
       });
     });
   }
+
+  // ---- 待核实预警: the pack's alert tasks, and what the phone has already done about each ----
+
+  var SETTLED_DAYS = 7;  // long enough for any pack fetched before the upload to have been replaced
+
+  // {ids: {alert id: when sent}, at: the last time}: tasks this phone's uploads settled. Kept apart from the pack,
+  // so a download racing the upload (its answer made just before the visit landed) cannot bring them back.
+  function settled() {
+    return store.get("meta", "settled").then(function (kept) { return kept || { ids: {}, at: 0 }; })
+      .catch(function () { return { ids: {}, at: 0 }; });
+  }
+
+  function alerts() {
+    return Promise.all([meta(), settled()]).then(function (both) {
+      var done = both[1].ids;
+      return ((both[0] && both[0].alerts) || []).filter(function (task) { return !done[task.id]; });
+    });
+  }
+
+  // Does this visit (an outbox item, or the detail of one just sent) settle the task? It does when it names the
+  // alert, and when the task is one any visit to its household closes (走访逾期, 独居无人联系, 紧急未跟进).
+  function settles(visit, task) {
+    return Number(visit.alert_id) === task.id ||
+      (task.any_visit_closes && String(visit.household_id) === String(task.household_id));
+  }
+
+  // {alert id: "queued" | "attention"}: a visit waiting in the outbox settles the task, or the server refused it.
+  function onPhone(tasks) {
+    var outbox = window.DoudiOutbox;
+    if (!outbox) return Promise.resolve({});
+    return outbox.items().then(function (items) {
+      var found = {};
+      items.forEach(function (item) {
+        if (item.kind !== "visit") return;
+        var visit = { alert_id: (item.payload || {}).alert_id, household_id: item.household_id };
+        tasks.forEach(function (task) {
+          if (settles(visit, task) && found[task.id] !== "queued") {
+            found[task.id] = item.state === "attention" ? "attention" : "queued";
+          }
+        });
+      });
+      return found;
+    }).catch(function () { return {}; });
+  }
+
+  // The server has the visit: its tasks are done. Hide them now (the signal may go before the next download),
+  // and have the next page online fetch the server's list whatever the pack's age.
+  document.addEventListener("doudi:sent", function (event) {
+    var sent = event.detail || {};
+    if (sent.kind !== "visit" || !store.available()) return;
+    Promise.all([meta(), settled()]).then(function (both) {
+      var done = both[1];
+      var ids = ((both[0] && both[0].alerts) || []).filter(function (task) { return settles(sent, task); });
+      if (!ids.length) return null;
+      var now = Date.now();
+      ids.forEach(function (task) { done.ids[task.id] = now; });
+      Object.keys(done.ids).forEach(function (id) {
+        if (now - done.ids[id] > SETTLED_DAYS * 86400000) delete done.ids[id];
+      });
+      done.at = now;
+      return store.put("meta", done, "settled");
+    }).catch(function () { /* the next download puts it right */ });
+  });
 
   // Household numbers are typed with or without their zeros: 12 finds 0012.
   function sameNumber(a, b) { return String(a).replace(/^0+/, "") === String(b).replace(/^0+/, ""); }
@@ -107,6 +176,8 @@
     meta: meta,
     household: function (id) { return store.get("pack", Number(id)); },
     search: search,
+    alerts: alerts,
+    onPhone: onPhone,
     byToken: byToken,
     head: head,
     sameNumber: sameNumber

@@ -1,5 +1,6 @@
 /* 兜底通: pages that work with no signal. The service worker answers with a shell (no one's data in it) and
-   this fills it from the phone's own pack; on the household page online it shows what still waits to upload.
+   this fills it from the phone's own pack (首页: the alert tasks, then who is due); on the household page online
+   it shows what still waits to upload.
    Everything is built with textContent: nothing from the pack is ever read as HTML. No inline scripts (CSP). */
 (function () {
   "use strict";
@@ -69,23 +70,100 @@
     return draw();
   }
 
-  // ---- 首页 with no signal: who is due, from the pack ----
+  // ---- 待核实预警 with no signal: the pack's tasks, as 首页 lists them online (alerts/_row.html) ----
 
+  var GRADES = ["red", "orange", "yellow"];
+  var TASKS_SHOWN = 50;
+
+  // Today's date in China (no summer time there): the due days in the pack are China days.
+  function chinaToday() { return new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 10); }
+
+  function daysLate(due) { return Math.round((Date.parse(chinaToday()) - Date.parse(due)) / 86400000); }
+
+  // state: undefined (to check: opens the visit with the alert), "queued" (a visit checking it waits to upload:
+  // no second check), "attention" (that visit was refused: opens 待上传的记录, where the server's words are)
+  function taskRow(meta, task, household, state) {
+    var grade = GRADES.indexOf(task.grade) >= 0 ? task.grade : "yellow";
+    var href = state === "attention" ? "/outbox" : "/households/" + task.household_id + "/visits/new?alert=" + task.id;
+    var row = state === "queued" ? el("div") : link(href);
+    row.className = "alert-row alert-row--" + grade + (state ? " alert-row--done" : "");
+    row.setAttribute("data-alert-task", String(task.id));
+    var top = el("div", "hh-row__top");
+    var what = el("span");
+    what.appendChild(el("span", "tag tag--grade-" + grade, label(meta, "alert_grades", grade)));
+    what.appendChild(document.createTextNode(" "));
+    what.appendChild(el("strong", "", label(meta, "alert_rules", task.rule)));
+    top.appendChild(what);
+    var when = el("span", "hh-row__meta");
+    if (state === "queued") when.appendChild(el("span", "tag tag--status-resolved", "已核实，待上传"));
+    else if (state === "attention") when.appendChild(el("span", "tag tag--danger", "没有上传，需要处理"));
+    else if (daysLate(task.due) > 0) when.appendChild(el("span", "stats-table__bad", "逾期 " + daysLate(task.due) + " 天"));
+    else when.textContent = task.due.slice(5) + " 前核实";
+    top.appendChild(when);
+    row.appendChild(top);
+    if (household) {
+      var head = pack.head(household);
+      var person = (household.members || []).filter(function (m) { return m.id === task.person_id; })[0];
+      var who = el("div", "alert-row__who", (head ? head.name : "（未登记户主）") +
+        (person && person !== head ? "（" + person.name + "）" : "") + " ");
+      who.appendChild(el("span", "muted small", (meta.villages[household.village] || "") + " " + household.no + "号"));
+      row.appendChild(who);
+    }
+    row.appendChild(el("p", "alert-row__reason", task.reason));
+    return row;
+  }
+
+  function tasks(box, meta, all) {
+    return pack.alerts().then(function (list) {
+      if (!list.length) return null;
+      return pack.onPhone(list).then(function (done) {
+        var byId = {};
+        all.forEach(function (h) { byId[h.id] = h; });
+        var open = list.filter(function (t) { return !done[t.id]; });
+        var settled = list.filter(function (t) { return done[t.id]; });
+        var title = "待核实预警 · " + open.length + " 条" + (settled.length ? "（另有 " + settled.length + " 条已核实）" : "");
+        box.appendChild(el("h2", "section-title", title));
+        var rows = el("div", "alert-list");
+        rows.setAttribute("data-offline-tasks", "");
+        open.concat(settled).slice(0, TASKS_SHOWN).forEach(function (t) {
+          rows.appendChild(taskRow(meta, t, byId[t.household_id], done[t.id]));
+        });
+        if (list.length > TASKS_SHOWN) {
+          rows.appendChild(el("p", "muted small page-note", "还有 " + (list.length - TASKS_SHOWN) + " 条：有信号时在“预警”里看全部"));
+        }
+        box.appendChild(rows);
+        return null;
+      });
+    });
+  }
+
+  // ---- 首页 with no signal: the alert tasks, then who is due, from the pack ----
+
+  var homeDraws = 0;
+
+  // Drawn into a detached node and swapped in at the end: the outbox may ask for a redraw while one is under way.
   function home(box) {
+    var draw = ++homeDraws;
+    var out = el("div");
     return labels().then(function (meta) {
       if (!meta.count) return noPack(box);
       return pack.search("").then(function (all) {
-        box.textContent = "";
-        ["overdue", "today", "week"].forEach(function (section) {
-          var due = all.filter(function (h) { return h.due && h.due.section === section; });
-          if (!due.length) return;
-          box.appendChild(el("h2", "section-title", label(meta, "sections", section) + "（" + due.length + " 户）"));
-          due.slice(0, 50).forEach(function (h) { box.appendChild(row(meta, h)); });
+        return tasks(out, meta, all).then(function () {
+          var before = out.children.length;
+          ["overdue", "today", "week"].forEach(function (section) {
+            var due = all.filter(function (h) { return h.due && h.due.section === section; });
+            if (!due.length) return;
+            out.appendChild(el("h2", "section-title", label(meta, "sections", section) + "（" + due.length + " 户）"));
+            due.slice(0, 50).forEach(function (h) { out.appendChild(row(meta, h)); });
+          });
+          var survey = all.filter(function (h) { return h.survey_due; });
+          if (survey.length) out.appendChild(el("p", "notice notice--info", "排查专项：还差 " + survey.length + " 户"));
+          if (out.children.length === before) out.appendChild(el("p", "empty", "近期没有到期要走访的住户"));
+          if (draw !== homeDraws) return null;  // a newer drawing is on its way
+          box.textContent = "";
+          while (out.firstChild) box.appendChild(out.firstChild);
+          return null;
         });
-        var survey = all.filter(function (h) { return h.survey_due; });
-        if (survey.length) box.appendChild(el("p", "notice notice--info", "排查专项：还差 " + survey.length + " 户"));
-        if (!box.children.length) box.appendChild(el("p", "empty", "近期没有到期要走访的住户"));
-        return null;
       });
     });
   }
@@ -188,6 +266,10 @@
       var box = document.querySelector(job[0]);
       if (box && pack) job[1](box).catch(function () { noPack(box); });
     });
+    var homeBox = document.querySelector("[data-offline-home]");
+    if (homeBox && pack) {  // a visit queued, sent or refused changes what the tasks say
+      document.addEventListener("doudi:outbox", function () { home(homeBox).catch(function () { noPack(homeBox); }); });
+    }
     var box = document.querySelector("[data-pending-visits]");
     if (box && outbox) {
       var draw = function () { pending(box).catch(function () {}); };

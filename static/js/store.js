@@ -93,6 +93,7 @@
         var tx = db.transaction(["pack", "meta"], "readwrite");
         tx.objectStore("pack").clear();
         tx.objectStore("meta").delete("pack");
+        tx.objectStore("meta").delete("settled");  // the alert tasks this phone's uploads settled
         return tx.done;
       });
     },

@@ -103,9 +103,47 @@
         showSelfCare(household.members || []);
         var kind = form.querySelector('input[name="kind"][value="' + (household.survey_due ? "survey" : "routine") + '"]');
         if (kind) kind.checked = true;
-        return true;
+        return fillAlertFromPack(household, info).then(function () { return true; });
       });
     }).catch(function () { return false; });
+  }
+
+  // 主动发现 with no signal: the task named by ?alert=, from the pack, in the block the shell holds as a <template>.
+  // A task a visit on this phone already checks (waiting to upload, or refused) is shown as done: no second check.
+  function fillAlertFromPack(household, info) {
+    var template = form.querySelector("[data-alert-check-template]");
+    var wanted = Number(new URLSearchParams(location.search).get("alert"));
+    if (!template || !wanted || !pack.alerts) return Promise.resolve();
+    return pack.alerts().then(function (tasks) {
+      var task = tasks.filter(function (t) { return t.id === wanted && t.household_id === household.id; })[0];
+      if (!task) {
+        form.querySelector("[data-alert-unknown]").hidden = false;
+        return null;
+      }
+      return pack.onPhone([task]).then(function (done) {
+        var words = info.labels || {};
+        var grade = ["red", "orange", "yellow"].indexOf(task.grade) >= 0 ? task.grade : "yellow";
+        var block = template.content.firstElementChild.cloneNode(true);
+        var tag = block.querySelector("[data-alert-fill=grade]");
+        tag.classList.add("tag--grade-" + grade);
+        tag.textContent = (words.alert_grades || {})[grade] || grade;
+        block.querySelector("[data-alert-fill=rule]").textContent = (words.alert_rules || {})[task.rule] || task.rule;
+        block.querySelector("[data-alert-fill=reason]").textContent = task.reason;
+        if (done[task.id]) {
+          block.querySelector("[data-alert-outcome-fields]").remove();
+          var settled = block.querySelector("[data-alert-settled]");
+          if (done[task.id] === "attention") {
+            settled.textContent = "上次核实这条预警的走访没有上传（请看“待上传的记录”）：这次走访不再核实它，照常登记即可。";
+          }
+          settled.hidden = false;
+        } else {
+          block.querySelector("[name=alert_id]").value = String(task.id);
+        }
+        template.replaceWith(block);
+        alertCheck = block;
+        return null;
+      });
+    }).catch(function () { /* no store: the visit is recorded without the check */ });
   }
 
   // ---- GPS ----
@@ -491,7 +529,8 @@
         return Promise.race([outbox.sync(), new Promise(function (resolve) { setTimeout(resolve, SEND_WAIT_MS); })]);
       }).then(function () {
         var uuid = built.payload.uuid;
-        if (outbox.wasSent(uuid) && built.payload.alert_outcome === "relief") {
+        // 临时救助 next; with no signal its form opens from the pack too, and keeps a draft
+        if ((outbox.wasSent(uuid) || canOpenOffline()) && built.payload.alert_outcome === "relief") {
           window.location.replace("/relief/new?household=" + encodeURIComponent(householdId));  // 临时救助 next
           return null;
         }
