@@ -46,9 +46,9 @@ def main() -> None:
     draw(192).save(OUT / "icon-192.png", optimize=True)
     draw(512).save(OUT / "icon-512.png", optimize=True)
     draw(512, maskable=True).save(OUT / "icon-maskable-512.png", optimize=True)
-    # Small ones for every page load: the favicon and the login page's 72 px logo (2× pixels), in 32 colours.
+    # A small one for every page load, in 32 colours. The login page draws the same icon inline
+    # (templates/icons/logo.svg, in this drawing's units): no request for it.
     draw(32).quantize(32, method=Image.Quantize.FASTOCTREE).save(OUT / "favicon-32.png", optimize=True)
-    draw(144).quantize(32, method=Image.Quantize.FASTOCTREE).save(OUT / "logo-144.png", optimize=True)
     print("icons written to", OUT)
 
 
