@@ -160,7 +160,9 @@ def sheet():
             get_session().commit()
         only = request.values.get("only") or None
         return redirect(url_for("cards.sheet", area=area.code, only=only, print=1 if printed else None))
-    drawn = [(household, face, card_pdf.card_lines(face), qr.svg_code(face.url)) for household, _card, face in printed]
+    drawn = [
+        (household, face, card_image.card_lines(face), qr.svg_code(face.url)) for household, _card, face in printed
+    ]
     pages = [drawn[i : i + 10] for i in range(0, len(drawn), 10)]
     autoprint = request.args.get("print") == "1"
     return render_template(
@@ -168,8 +170,8 @@ def sheet():
         area=area,
         pages=pages,
         autoprint=autoprint,
-        title=card_pdf.TITLE,
-        footer=card_pdf.FOOTER,
+        title=card_image.TITLE,
+        footer=card_image.FOOTER,
         personal_data=True,
     )
 

@@ -19,6 +19,8 @@ INK = (25, 25, 25)
 GREY = (110, 110, 110)
 FONTS = Path(__file__).resolve().parents[2] / "data" / "fonts"
 TITLE = "临沧市困难群众服务卡"
+FOOTER = "有困难，请打协理员电话或乡镇热线"
+LABELS = ("户　号", "所在村", "户　主", "协理员", "电　话", "热　线")
 
 
 @cache
@@ -35,15 +37,28 @@ def qr_image(url: str, size: int) -> Image.Image:
     """
     matrix = qr_matrix(url)
     modules = len(matrix) + 2 * QUIET
-    image = Image.new("1", (modules, modules), 1)
-    image.putdata([0 if dark else 1 for row in _quiet(matrix) for dark in row])
+    image = Image.new("L", (modules, modules), 255)
+    image.putdata([0 if dark else 255 for row in _quiet(matrix) for dark in row])
     scale = size // modules  # whole pixels per module keep every module the same width
-    return image.convert("L").resize((modules * scale, modules * scale), Image.NEAREST)
+    return image.resize((modules * scale, modules * scale), Image.NEAREST)
 
 
 def _quiet(matrix: list[list[bool]]) -> list[list[bool]]:
     blank = [False] * (len(matrix) + 2 * QUIET)
     return [blank] * QUIET + [[False] * QUIET + row + [False] * QUIET for row in matrix] + [blank] * QUIET
+
+
+def card_lines(face: CardFace) -> list[tuple[str, str]]:
+    """Return the card's (label, value) lines: the picture, the PDF and the HTML sheet print the same."""
+    values = (
+        face.household_no,
+        f"{face.township}{face.village}",
+        face.head or "—",
+        face.assistant or "—",
+        face.assistant_phone or "—",
+        face.hotline or "—",
+    )
+    return list(zip(LABELS, values, strict=True))
 
 
 def render_card(face: CardFace) -> Image.Image:
@@ -57,21 +72,14 @@ def render_card(face: CardFace) -> Image.Image:
     qr = qr_image(face.url, 440)
     card.paste(qr, (width - qr.width - 18, band + (height - band - qr.width) // 2))
     left, value_x, y = 40, 178, band + 30
-    lines = [
-        ("户　号", face.household_no),
-        ("所在村", f"{face.township}{face.village}"),
-        ("户　主", face.head or "—"),
-        ("协理员", face.assistant or "—"),
-        ("电　话", face.assistant_phone or "—"),
-        ("热　线", face.hotline or "—"),
-    ]
+    lines = card_lines(face)
     text_right = width - qr.width - 24
     value_font = font(34, bold=True)
     for label, value in lines:
         pen.text((left, y + 5), label, font=font(28), fill=GREY)
         pen.text((value_x, y), _fit(pen, value, value_font, text_right - value_x), font=value_font, fill=INK)
         y += 72
-    pen.text((left, height - 48), "有困难，请打协理员电话或乡镇热线", font=font(24), fill=GREY)
+    pen.text((left, height - 48), FOOTER, font=font(24), fill=GREY)
     return card
 
 

@@ -19,18 +19,19 @@ from services.cards.image import (
     CARD_PX,
     DPI,
     FONTS,
+    FOOTER,
     GREEN,
     GREY,
     INK,
+    LABELS,
     SHEET_COLUMNS,
     SHEET_ROWS,
     TITLE,
+    card_lines,
 )
 from services.cards.qr import QUIET, dark_runs, qr_matrix
 
 PX = 72 / DPI  # points per unit: one unit is one pixel of the 300-dpi raster card
-FOOTER = "有困难，请打协理员电话或乡镇热线"
-LABELS = ("户　号", "所在村", "户　主", "协理员", "电　话", "热　线")
 BAND, QR_BOX, LINE_PITCH = 112, 440, 72
 LEFT, VALUE_X, FIRST_LINE = 40, 178, BAND + 30
 ASCENT = 1.16  # Noto Sans CJK's ascender (hhea 1160 of 1000): Pillow places text by it, the PDF by the baseline
@@ -56,19 +57,6 @@ def printable(text: str) -> str:
     if all(ord(char) in covered for char in text):
         return text
     return "".join(char if ord(char) in covered else MISSING for char in text)
-
-
-def card_lines(face: CardFace) -> list[tuple[str, str]]:
-    """Return the card's (label, value) lines, as the raster card prints them."""
-    values = (
-        face.household_no,
-        f"{face.township}{face.village}",
-        face.head or "—",
-        face.assistant or "—",
-        face.assistant_phone or "—",
-        face.hotline or "—",
-    )
-    return list(zip(LABELS, values, strict=True))
 
 
 def _font_subset(name: str, text: str, folder: Path) -> Path:
