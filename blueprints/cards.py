@@ -8,8 +8,9 @@ from db import get_session
 from extensions import limiter
 from models import Area, Household
 from services import audit
-from services.cards import cards
+from services.cards import cards, qr
 from services.cards import image as card_image
+from services.cards import pdf as card_pdf
 from services.errors import Conflict, Invalid
 from services.permissions import require
 from services.registry import areas, households
@@ -159,9 +160,20 @@ def sheet():
             get_session().commit()
         only = request.values.get("only") or None
         return redirect(url_for("cards.sheet", area=area.code, only=only, print=1 if printed else None))
-    pages = [printed[i : i + 10] for i in range(0, len(printed), 10)]
+    drawn = [
+        (household, face, card_image.card_lines(face), qr.svg_code(face.url)) for household, _card, face in printed
+    ]
+    pages = [drawn[i : i + 10] for i in range(0, len(drawn), 10)]
     autoprint = request.args.get("print") == "1"
-    return render_template("cards/sheet.html", area=area, pages=pages, autoprint=autoprint, personal_data=True)
+    return render_template(
+        "cards/sheet.html",
+        area=area,
+        pages=pages,
+        autoprint=autoprint,
+        title=card_image.TITLE,
+        footer=card_image.FOOTER,
+        personal_data=True,
+    )
 
 
 @bp.route("/cards/sheet.pdf", methods=["GET", "POST"])
@@ -173,14 +185,15 @@ def sheet_pdf():
     if not printed:
         flash("这个地区没有要打印的户卡", "info")
         return redirect(url_for("cards.index"))
-    pdf = card_image.sheet_pdf([face for _h, _c, face in printed])
+    pdf = card_pdf.sheet_pdf([face for _h, _c, face in printed])
     session = get_session()
     if request.method == "POST":
         cards.record_print(session, actor(), area.code, printed, "pdf")
     else:  # a plain download: recorded in the audit trail, and nothing marked printed
         audit.record(session, actor(), "cards.downloaded", None, area_code=area.code, households=len(printed))
     session.commit()
-    response = Response(pdf, mimetype="application/pdf")
+    response = Response(card_pdf.stream(pdf), mimetype="application/pdf")  # written out piece by piece
+    response.headers["Content-Length"] = str(len(pdf))
     response.headers["Content-Disposition"] = f'attachment; filename="cards-{area.code}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

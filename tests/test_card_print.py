@@ -1,21 +1,26 @@
 """Card images and print sheets: card.png, the A4 PDF and HTML sheets, the print page, and the shipped font.
 
-Every QR is decoded with zxing-cpp, a standard decoder, and must carry exactly its household's URL.
+Every QR is decoded with zxing-cpp, a standard decoder, and must carry exactly its household's URL;
+the PDF's card by card, rendered by poppler at 150 dpi as a cheap printer would.
 """
 
 import io
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
+import qrcode
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 from sqlmodel import select
 
-from models import Area, AuditEvent, Card, Household, PrintBatch, PrintBatchItem
+from models import Area, AuditEvent, Card, Household, Person, PrintBatch, PrintBatchItem
 from services.cards import image as card_image
-from services.cards.cards import live_card, mask_name
+from services.cards import pdf as card_pdf
+from services.cards import qr
+from services.cards.cards import CardFace, live_card, mask_name, new_token
 from tests.conftest import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE_A, VILLAGE_B, add_household, login, page_text
 
 BASE = "https://doudi.example.cn"
@@ -36,15 +41,54 @@ def card_url(session, household, base=BASE) -> str:
     return f"{base}/h/{live_card(session, household.id).token}"
 
 
-def pdf_pages(pdf: bytes) -> list[tuple[tuple[float, float], Image.Image]]:
-    """Return (page size in points, page image) for each page of a PDF whose pages are one JPEG each."""
-    sizes = [(float(w), float(h)) for w, h in re.findall(rb"/MediaBox \[ ?0 0 ([\d.]+) ([\d.]+) ?\]", pdf)]
-    images = []
-    for match in re.finditer(rb"<<([^<>]*/DCTDecode[^<>]*)>>\s*stream\r?\n", pdf):
-        length = int(re.search(rb"/Length (\d+)", match.group(1)).group(1))
-        images.append(Image.open(io.BytesIO(pdf[match.end() : match.end() + length])))
-    assert len(sizes) == len(images), "every page should be one image"
-    return list(zip(sizes, images, strict=True))
+PDFTOPPM = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="poppler-utils is not installed (scripts/install.sh --dev)"
+)
+
+
+def rasterise(pdf: bytes, folder, dpi: int = 150) -> list[Image.Image]:
+    """Render each page of a PDF as an office printer's driver would (poppler), at dpi."""
+    (folder / "sheet.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "sheet.pdf", "page"], cwd=folder, check=True, timeout=120)
+    return [Image.open(path) for path in sorted(folder.glob("page-*.png"))]
+
+
+def card_cells(page: Image.Image, dpi: int = 150) -> list[Image.Image]:
+    """Cut a rendered A4 page into its 2 × 5 card places, in print order (left to right, top to bottom)."""
+    scale = dpi / 300
+    width, height = card_image.CARD_PX
+    left = (card_image.A4_PX[0] - 2 * width) // 2
+    top = (card_image.A4_PX[1] - 5 * height) // 2
+    boxes = [(left + column * width, top + row * height) for row in range(5) for column in range(2)]
+    return [page.crop(tuple(round(v * scale) for v in (x, y, x + width, y + height))) for x, y in boxes]
+
+
+def decoded_cards(pdf: bytes, folder, dpi: int = 150) -> list[list[str]]:
+    """Return, card place by card place over every page, the QR texts zxing-cpp reads there."""
+    return [
+        [code.text for code in decode(cell)] for page in rasterise(pdf, folder, dpi) for cell in card_cells(page, dpi)
+    ]
+
+
+def pdf_text(pdf: bytes, folder) -> str:
+    """Return the text a reader copies out of the PDF (poppler's pdftotext)."""
+    (folder / "text.pdf").write_bytes(pdf)
+    subprocess.run(["pdftotext", "-layout", "text.pdf", "text.txt"], cwd=folder, check=True, timeout=60)
+    return (folder / "text.txt").read_text()
+
+
+def face_for(url: str, number: int) -> CardFace:
+    """Return a card face as a township's roster would give it (numbers, names, phones)."""
+    return CardFace(
+        url=url,
+        household_no=f"5309021002{number:04d}",
+        village="碗窑村",
+        township="博尚镇",
+        head="张*华",
+        assistant="李国强",
+        assistant_phone="13988880000",
+        hotline="0883-2150123",
+    )
 
 
 def body_of(response) -> str:
@@ -180,22 +224,97 @@ def test_uncommon_name_characters_render_too():
 # ---- the PDF sheet ---------------------------------------------------------------------------
 
 
-def test_township_officer_gets_a_pdf_whose_every_card_decodes_to_its_household(make_app, township_with_twelve, session):
+@PDFTOPPM
+def test_township_officer_gets_a_pdf_whose_every_card_decodes_to_its_household(
+    make_app, township_with_twelve, session, tmp_path
+):
     client = make_app(PUBLIC_BASE_URL=BASE).test_client()
     login(client, township_with_twelve.township)
     response = client.get(f"/cards/sheet.pdf?area={TOWNSHIP}")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert f"cards-{TOWNSHIP}.pdf" in response.headers["Content-Disposition"]
-    pages = pdf_pages(response.data)
-    assert len(pages) == 2
-    decoded = []
-    for (width, height), image in pages:
-        assert (width, height) == pytest.approx(A4_POINTS, abs=0.5)
-        assert image.size == (round(width / 72 * 300), round(height / 72 * 300))  # 2480 × 3508: 300 dpi
-        decoded.append([code.text for code in decode(image)])
-    assert [len(page) for page in decoded] == [10, 2]
-    expected = {card_url(session, h) for h in households_of(session, TOWNSHIP[:9])}
-    assert len(expected) == 12 and set(decoded[0] + decoded[1]) == expected
+    sizes = [(float(w), float(h)) for w, h in re.findall(rb"/MediaBox \[ ?0 0 ([\d.]+) ([\d.]+) ?\]", response.data)]
+    assert sizes and all(size == pytest.approx(A4_POINTS, abs=0.5) for size in sizes)  # fpdf2: once, for all pages
+    pages = rasterise(response.data, tmp_path)
+    assert [page.size for page in pages] == [(1241, 1754)] * 2  # A4 at 150 dpi
+    in_print_order = sorted(households_of(session, TOWNSHIP[:9]), key=lambda h: (h.area_code, h.household_no))
+    expected = [[card_url(session, h)] for h in in_print_order]
+    assert decoded_cards(response.data, tmp_path) == expected + [[]] * 8  # one code a card, the rest blank
+    (code,) = [c for cell in card_cells(pages[0]) for c in decode(cell)][:1]
+    assert code.ec_level in ("M", "Q", "H")
+
+
+@PDFTOPPM
+def test_forty_cards_with_random_tokens_each_decode_on_their_own_at_150_dpi(tmp_path):
+    faces = [face_for(f"https://doudi.example.cn/h/{new_token()}", number) for number in range(40)]
+    assert decoded_cards(card_pdf.sheet_pdf(faces), tmp_path) == [[face.url] for face in faces]
+
+
+def test_pdf_is_drawn_in_vectors_with_an_embedded_font_subset_and_stays_small(as_user, township_with_twelve):
+    pdf = as_user("township").get(f"/cards/sheet.pdf?area={TOWNSHIP}").data
+    assert b"/Subtype /Image" not in pdf and b"/DCTDecode" not in pdf  # no picture of a card anywhere
+    assert pdf.count(b"/FontFile3") == 2  # regular and bold, each cut to the characters printed
+    assert len(pdf) <= 12 * 15 * 1024
+    many = card_pdf.sheet_pdf([face_for(f"{BASE}/h/{new_token()}", number) for number in range(100)])
+    assert len(many) <= 100 * 15 * 1024
+
+
+@PDFTOPPM
+def test_pdf_card_says_what_the_card_picture_says_and_nothing_more(as_user, township_with_twelve, session, tmp_path):
+    household = households_of(session, VILLAGE_A)[0]
+    person = session.exec(select(Person).where(Person.household_id == household.id)).one()
+    person.id_number = "530902194505168663"
+    session.add(person)
+    session.commit()
+    text = pdf_text(as_user("township").get(f"/cards/sheet.pdf?area={VILLAGE_A}").data, tmp_path)
+    words = text.split()
+    assert words.count(card_image.TITLE) == 6 and words.count("有困难，请打协理员电话或乡镇热线") == 6
+    for word in ("户", "号", "所在村", "协理员", "博尚镇碗窑村", household.household_no, mask_name(person.name)):
+        assert word in words, word
+    assert "0883-2150123" in words and township_with_twelve.assistant_a.display_name in words
+    assert person.name not in text and "530902194505168663" not in text and "5309021945" not in text
+    assert "/h/" not in text  # the token is in the QR only
+
+
+def test_a_character_the_shipped_font_lacks_prints_as_a_geta_mark_not_a_blank_box():
+    assert card_pdf.printable("𠀀*华") == "〓*华" and card_pdf.printable("张*华 0883-1") == "张*华 0883-1"
+    pdf = card_pdf.sheet_pdf([replace(face_for(f"{BASE}/h/{new_token()}", 1), head="𠀀*")])
+    assert pdf.startswith(b"%PDF")
+
+
+@PDFTOPPM
+def test_pdf_card_looks_like_the_card_picture(tmp_path):
+    """The vector card is the raster card redrawn: rendered at the picture's 300 dpi they differ only at edges."""
+    face = face_for(f"{BASE}/h/{new_token()}", 7)
+    (page,) = rasterise(card_pdf.sheet_pdf([face]), tmp_path, dpi=300)
+    drawn = card_cells(page, dpi=300)[0].convert("L")
+    picture = card_image.render_card(face).convert("L")
+    difference = ImageChops.difference(drawn, picture)
+    assert drawn.size == picture.size and ImageStat.Stat(difference).mean[0] < 5  # 3.4 when measured
+    shifted = ImageChops.difference(drawn, ImageChops.offset(picture, 0, 6))
+    assert ImageStat.Stat(shifted).mean[0] > ImageStat.Stat(difference).mean[0] * 2  # the bound can fail
+
+
+def test_pdf_download_is_streamed_with_its_length(as_user, township_with_twelve):
+    response = as_user("township").get(f"/cards/sheet.pdf?area={TOWNSHIP}")
+    assert response.is_streamed and response.status_code == 200
+    assert int(response.headers["Content-Length"]) == len(response.data) and response.data.endswith(b"%%EOF\n")
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_qr_matrix_is_qrcodes_own_code_with_the_mask_of_least_penalty():
+    for _ in range(5):
+        url = f"{BASE}/h/{new_token()}"
+        drawn = qr.qr_matrix(url)
+        by_mask = {}
+        for mask in range(8):
+            code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=mask)
+            code.add_data(url)
+            code.make(fit=True)
+            by_mask[mask] = code.get_matrix()
+        (chosen,) = [mask for mask, matrix in by_mask.items() if matrix == drawn]
+        rows = {m: [int("".join("1" if d else "0" for d in row), 2) for row in x] for m, x in by_mask.items()}
+        assert qr._penalty(rows[chosen], len(drawn)) == min(qr._penalty(r, len(drawn)) for r in rows.values())
 
 
 def test_printing_records_a_batch_marks_cards_printed_and_audits(as_user, township_with_twelve, session):
@@ -214,7 +333,8 @@ def test_printing_records_a_batch_marks_cards_printed_and_audits(as_user, townsh
     assert event.user_id == township_with_twelve.township.id and '"households": 6' in event.detail
 
 
-def test_only_undelivered_prints_only_cards_not_yet_handed_over(make_app, township_with_twelve, session):
+@PDFTOPPM
+def test_only_undelivered_prints_only_cards_not_yet_handed_over(make_app, township_with_twelve, session, tmp_path):
     delivered = households_of(session, VILLAGE_A)[:4]
     for household in delivered:
         card = live_card(session, household.id)
@@ -224,7 +344,7 @@ def test_only_undelivered_prints_only_cards_not_yet_handed_over(make_app, townsh
     client = make_app(PUBLIC_BASE_URL=BASE).test_client()
     login(client, township_with_twelve.township)
     response = client.post("/cards/sheet.pdf", data={"area": VILLAGE_A, "only": "undelivered"})
-    decoded = {code.text for _size, image in pdf_pages(response.data) for code in decode(image)}
+    decoded = {text for cell in decoded_cards(response.data, tmp_path) for text in cell}
     remaining = [h for h in households_of(session, VILLAGE_A) if h not in delivered]
     assert decoded == {card_url(session, h) for h in remaining} and len(decoded) == 2
     assert session.exec(select(PrintBatch)).one().household_count == 2
@@ -288,39 +408,39 @@ def test_pdf_cross_reference_table_points_at_every_object(as_user, township_with
     assert b"/Count 2" in pdf
 
 
-@pytest.mark.skipif(
-    shutil.which("pdftoppm") is None, reason="poppler-utils is not installed (scripts/install.sh --dev)"
-)
-def test_pdf_rasterised_as_a_printer_would_gives_every_card(make_app, township_with_twelve, session, tmp_path):
-    client = make_app(PUBLIC_BASE_URL=BASE).test_client()
-    login(client, township_with_twelve.township)
-    (tmp_path / "sheet.pdf").write_bytes(client.get(f"/cards/sheet.pdf?area={TOWNSHIP}").data)
-    subprocess.run(["pdftoppm", "-r", "300", "-png", "sheet.pdf", "page"], cwd=tmp_path, check=True, timeout=120)
-    decoded = set()
-    for path in sorted(tmp_path.glob("page-*.png")):
-        image = Image.open(path)
-        assert image.size == (2480, 3508)
-        decoded |= {code.text for code in decode(image)}
-    assert len(list(tmp_path.glob("page-*.png"))) == 2
-    assert decoded == {card_url(session, h) for h in households_of(session, TOWNSHIP[:9])}
-
-
 # ---- the HTML sheet --------------------------------------------------------------------------
 
 
-def test_html_sheet_shows_one_card_image_per_household_and_prints_at_a4(as_user, township_with_twelve, session):
-    client = as_user("township")
+def test_html_sheet_draws_every_card_with_an_inline_qr_and_asks_for_no_picture(make_app, township_with_twelve, session):
+    client = make_app(PUBLIC_BASE_URL=BASE).test_client()
+    login(client, township_with_twelve.township)
     response = client.get(f"/cards/sheet?area={TOWNSHIP}")
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "博尚镇" in body and "12 张卡" in body and "2 页" in body
-    sources = re.findall(r'<img class="card" src="([^"]+)"', body)
-    assert sorted(sources) == sorted(f"/households/{h.id}/card.png" for h in households_of(session, TOWNSHIP[:9]))
-    assert body.count('<section class="sheet">') == 2
+    assert "<img" not in body and "card.png" not in body  # no request per card
+    codes = re.findall(r'<svg class="card__qr" viewBox="([-\d ]+)"[^>]*><path d="([^"]+)"/></svg>', body)
+    in_print_order = sorted(households_of(session, TOWNSHIP[:9]), key=lambda h: (h.area_code, h.household_no))
+    assert [svg_decoded(view_box, path) for view_box, path in codes] == [card_url(session, h) for h in in_print_order]
+    assert body.count('<section class="sheet">') == 2 and body.count('<div class="card"') == 12
+    assert "博尚镇碗窑村" in body and "甲*" in body and "甲2" not in body and "/h/" not in body
     stylesheet = re.search(r'<link rel="stylesheet" href="(/static/css/print\.css[^"]*)"', body).group(1)
     css = client.get(stylesheet).get_data(as_text=True)
     assert "@page" in css and "A4" in css and "85.6mm" in css and "54mm" in css
-    assert png(client.get(sources[0])).size == (1011, 638)
     assert 'rel="icon"' in body  # else the browser asks for /favicon.ico and logs a 404
+
+
+def svg_decoded(view_box: str, path: str) -> str:
+    """Draw an inline QR's path (rectangles "M{x} {y}h{w}v1h-{w}z") at 8 px a module and decode it."""
+    left, top, side, _ = (int(v) for v in view_box.split())
+    scale = 8
+    image = Image.new("L", (side * scale, side * scale), 255)
+    pen = ImageDraw.Draw(image)
+    for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", path):
+        x0, y0 = (int(x) - left) * scale, (int(y) - top) * scale
+        pen.rectangle((x0, y0, x0 + int(w) * scale - 1, y0 + scale - 1), fill=0)
+    assert "".join(f"M{x} {y}h{w}v1h-{w}z" for x, y, w in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", path)) == path
+    (code,) = decode(image)
+    return code.text
 
 
 def test_an_empty_html_sheet_says_so_and_records_no_batch(as_user, world, session):
