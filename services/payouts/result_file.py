@@ -16,7 +16,7 @@ from pathlib import Path
 from services.errors import Invalid
 from services.payouts.programs import Period, parse_period, program_code
 from services.registry import idnumber
-from services.roster.file import cell_text, fold
+from services.roster.file import cell, cell_text, fold, rows_at_most
 from services.spreadsheets import read as spreadsheets
 from services.spreadsheets.read import Row
 
@@ -88,13 +88,13 @@ def _table(path: Path) -> tuple[dict[str, int], Iterator[Row]]:
         head = list(islice(table, HEADER_SEARCH_ROWS))
         for index, (_number, cells) in enumerate(head):
             columns = {}
-            for col, cell in enumerate(cells):
-                key = _ALIASES.get(fold(cell))
+            for col, text in enumerate(cells):
+                key = _ALIASES.get(fold(text))
                 if key and key not in columns:
                     columns[key] = col
             missing = [LABELS[key] for key in REQUIRED if key not in columns]
             if not missing:
-                return columns, _at_most(chain(head[index + 1 :], table))
+                return columns, rows_at_most(chain(head[index + 1 :], table), MAX_DATA_ROWS, "结果文件", "按项目")
             if len(columns) >= 3 and (best_missing is None or len(missing) < len(best_missing)):
                 best_missing = missing
     if best_missing:
@@ -104,35 +104,23 @@ def _table(path: Path) -> tuple[dict[str, int], Iterator[Row]]:
     raise Invalid("没有找到表头：表头一行应有“姓名”“身份证号码”“项目”“发放期间”“实发金额”“发放状态”等列")
 
 
-def _at_most(rows: Iterator[Row]) -> Iterator[Row]:
-    for count, row in enumerate(rows, start=1):
-        if count > MAX_DATA_ROWS:
-            raise Invalid(f"结果文件超过 {MAX_DATA_ROWS} 行：请按项目分成几个文件分别导入")
-        yield row
-
-
-def _cell(cells: list, columns: dict[str, int], key: str):
-    col = columns.get(key)
-    return cells[col] if col is not None and col < len(cells) else None
-
-
 def _row(number: int, cells: list, columns: dict[str, int]) -> PaymentRow:
-    name = fold(_cell(cells, columns, "name"))
+    name = fold(cell(cells, columns, "name"))
     if not name:
         raise Invalid("姓名是空的")
     if len(name) > 64:
         raise Invalid("姓名太长")
-    id_number = idnumber.parse(_cell(cells, columns, "id_number") or "")
-    raw_program = _cell(cells, columns, "program")
+    id_number = idnumber.parse(cell(cells, columns, "id_number") or "")
+    raw_program = cell(cells, columns, "program")
     program = program_code(raw_program)
     if program is None:
         raise Invalid(f"项目“{cell_text(raw_program)[:20]}”不是市里设的补贴项目")
-    period = parse_period(_cell(cells, columns, "period"))
-    status = _status(_cell(cells, columns, "status"))
-    paid = _fen(_cell(cells, columns, "paid"), "实发金额")
-    due_cell = _cell(cells, columns, "due")
+    period = parse_period(cell(cells, columns, "period"))
+    status = _status(cell(cells, columns, "status"))
+    paid = _fen(cell(cells, columns, "paid"), "实发金额")
+    due_cell = cell(cells, columns, "due")
     due = _fen(due_cell, "应发金额") if cell_text(due_cell) else paid
-    reason = fold(_cell(cells, columns, "reason"))[:200] or None
+    reason = fold(cell(cells, columns, "reason"))[:200] or None
     return PaymentRow(
         row=number,
         name=name,
@@ -141,7 +129,7 @@ def _row(number: int, cells: list, columns: dict[str, int]) -> PaymentRow:
         period=period,
         due_fen=due,
         paid_fen=paid if status == "paid" else 0,
-        account_last4=_last4(_cell(cells, columns, "account")),
+        account_last4=_last4(cell(cells, columns, "account")),
         status=status,
         reason=(reason or "银行未说明原因") if status == "failed" else None,
     )

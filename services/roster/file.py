@@ -143,15 +143,22 @@ def read_roster(path: Path) -> tuple[dict[str, int], Iterator[Row]]:
         found = find_header(head)
         if found is not None:
             index, columns = found
-            return columns, _at_most(MAX_DATA_ROWS, chain(head[index + 1 :], table))
+            return columns, rows_at_most(chain(head[index + 1 :], table), MAX_DATA_ROWS, "花名册", "按乡镇")
     raise Invalid("没有找到表头：表头一行应有“村（社区）”“成员姓名”“与户主关系”“身份证号码”等列")
 
 
-def _at_most(limit: int, rows: Iterator[Row]) -> Iterator[Row]:
+def rows_at_most(rows: Iterator[Row], limit: int, what: str, split_by: str) -> Iterator[Row]:
+    """Pass the data rows on, refusing the file once it has more than `limit` of them (花名册, 名单 …)."""
     for count, row in enumerate(rows, start=1):
         if count > limit:
-            raise Invalid(f"花名册超过 {limit} 行：请按乡镇分成几个文件分别导入")
+            raise Invalid(f"{what}超过 {limit} 行：请{split_by}分成几个文件分别导入")
         yield row
+
+
+def cell(cells: list, columns: dict[str, int], key: str):
+    """Return the row's value in the column found for `key`, or None when the file has no such column."""
+    col = columns.get(key)
+    return cells[col] if col is not None and col < len(cells) else None
 
 
 def find_header(

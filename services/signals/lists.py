@@ -20,7 +20,7 @@ from services.clock import today_in_china
 from services.errors import Invalid
 from services.inputs import name_problem
 from services.registry import idnumber
-from services.roster.file import aliases_for, cell_text, find_header, fold
+from services.roster.file import aliases_for, cell, cell_text, find_header, fold, rows_at_most
 from services.spreadsheets import read as spreadsheets
 from services.spreadsheets.read import Row
 
@@ -142,51 +142,39 @@ def _table(path: Path, kind: str) -> tuple[dict[str, int], Iterator[Row]]:
         found = find_header(head, _ALIASES[kind], required)
         if found is not None:
             index, columns = found
-            return columns, _at_most(chain(head[index + 1 :], table))
+            return columns, rows_at_most(chain(head[index + 1 :], table), MAX_DATA_ROWS, "名单", "按乡镇")
     wanted = "、".join(f"“{LABELS[key]}”" for key in required)
     raise Invalid(f"没有找到{KINDS[kind]}的表头：表头一行应有 {wanted} 等列（是不是选错了名单种类？）")
 
 
-def _at_most(rows: Iterator[Row]) -> Iterator[Row]:
-    for count, row in enumerate(rows, start=1):
-        if count > MAX_DATA_ROWS:
-            raise Invalid(f"名单超过 {MAX_DATA_ROWS} 行：请按乡镇分成几个文件分别导入")
-        yield row
-
-
-def _cell(cells: list, columns: dict[str, int], key: str):
-    col = columns.get(key)
-    return cells[col] if col is not None and col < len(cells) else None
-
-
 def _row(kind: str, number: int, cells: list, columns: dict[str, int], today: date) -> SignalRow:
-    name = fold(_cell(cells, columns, "name"))
+    name = fold(cell(cells, columns, "name"))
     problem = name_problem(name)
     if problem:
         raise Invalid(problem)
-    found = SignalRow(row=number, name=name, id=idnumber.parse(_cell(cells, columns, "id_number") or ""))
-    found.place = "".join(fold(_cell(cells, columns, key)) for key in ("township", "village", "address"))[:200]
+    found = SignalRow(row=number, name=name, id=idnumber.parse(cell(cells, columns, "id_number") or ""))
+    found.place = "".join(fold(cell(cells, columns, key)) for key in ("township", "village", "address"))[:200]
     if kind == "medical":
-        found.event_on = _date(_cell(cells, columns, "admitted"), "入院日期", today)
-        found.end_on = _date(_cell(cells, columns, "discharged"), "出院日期", today, optional=True)
+        found.event_on = _date(cell(cells, columns, "admitted"), "入院日期", today)
+        found.end_on = _date(cell(cells, columns, "discharged"), "出院日期", today, optional=True)
         if found.end_on and found.end_on < found.event_on:
             raise Invalid("出院日期早于入院日期")
-        found.self_paid_fen = _fen(_cell(cells, columns, "self_paid"), "个人自付")
-        total = _cell(cells, columns, "total")
+        found.self_paid_fen = _fen(cell(cells, columns, "self_paid"), "个人自付")
+        total = cell(cells, columns, "total")
         found.total_fen = _fen(total, "医疗总费用") if cell_text(total) else None
         if found.total_fen is not None and found.total_fen < found.self_paid_fen:
             raise Invalid("个人自付大于医疗总费用")
-        found.detail = fold(_cell(cells, columns, "hospital"))[:100] or None
+        found.detail = fold(cell(cells, columns, "hospital"))[:100] or None
     elif kind == "disability":
-        found.grade = _grade(_cell(cells, columns, "grade"))
-        found.event_on = _date(_cell(cells, columns, "certified"), "发证日期", today, optional=True)
-        found.detail = fold(_cell(cells, columns, "category"))[:100] or None
+        found.grade = _grade(cell(cells, columns, "grade"))
+        found.event_on = _date(cell(cells, columns, "certified"), "发证日期", today, optional=True)
+        found.detail = fold(cell(cells, columns, "category"))[:100] or None
     elif kind == "death":
-        found.event_on = _date(_cell(cells, columns, "died"), "死亡日期", today)
+        found.event_on = _date(cell(cells, columns, "died"), "死亡日期", today)
         if found.event_on < found.id.birth_date:
             raise Invalid("死亡日期早于身份证号中的出生日期")
     else:
-        found.event_on = _date(_cell(cells, columns, "registered"), "失业登记日期", today)
+        found.event_on = _date(cell(cells, columns, "registered"), "失业登记日期", today)
     return found
 
 
