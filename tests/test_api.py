@@ -14,7 +14,8 @@ from sqlmodel import func, select
 
 from models import AuditEvent, Card, Need, Photo, Visit, utcnow
 from services.api import openapi
-from services.api.schemas import HouseholdOut, MemberOut, VisitIn, VisitOut
+from services.api.household_schemas import HouseholdOut, MemberOut
+from services.api.schemas import VisitIn, VisitOut
 from tests.conftest import login
 
 FULL_ID_NUMBERS = ("530902194505168663", "53090219551221719X", "530902194810125248")

@@ -9,7 +9,7 @@ from db import get_session
 from services.alerts import listing
 from services.alerts.rules import RULES
 from services.api import openapi
-from services.api.schemas import AlertListOut, AlertOut
+from services.api.alert_schemas import AlertListOut, AlertOut
 from services.permissions import require
 
 PAGE_SIZE = 50

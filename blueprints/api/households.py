@@ -8,7 +8,14 @@ from blueprints import page_number
 from blueprints.api.core import route
 from db import get_session
 from services.api import openapi
-from services.api.schemas import HouseholdItemOut, HouseholdListOut, HouseholdOut, MemberOut, MeOut, VisitSummaryOut
+from services.api.household_schemas import (
+    HouseholdItemOut,
+    HouseholdListOut,
+    HouseholdOut,
+    MemberOut,
+    MeOut,
+    VisitSummaryOut,
+)
 from services.cards import cards
 from services.permissions import ROLES
 from services.registry import areas, households

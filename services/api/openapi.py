@@ -9,17 +9,15 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from services.api.alert_schemas import AlertListOut
 from services.api.candidate_schemas import CandidateIn, CandidateOut
+from services.api.household_schemas import HouseholdListOut, HouseholdOut, MeOut
 from services.api.offline_schemas import OfflinePackOut
 from services.api.relief_schemas import DecisionIn, ReliefIn, ReliefOut, StaleOut
 from services.api.schemas import (
-    AlertListOut,
     CoverageOut,
     ErrorOut,
-    HouseholdListOut,
-    HouseholdOut,
     InvalidOut,
-    MeOut,
     PhotoIn,
     PhotoOut,
     VisitIn,

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
@@ -257,102 +257,6 @@ class PhotoIn(Strict):
     caption: str | None = text_field(32, description="照片说明，如 住房、厨房、床铺；最多 32 字，超过时 400")
 
 
-class MeOut(BaseModel):
-    """The signed-in user."""
-
-    id: int = Field(description="账号编号：手机上的离线资料和待上传记录按账号分开存放")
-    username: str
-    display_name: str
-    role: str
-    role_label: str
-    area_code: str
-    area_name: str
-    scope_prefix: str = Field(description="可见范围：区划代码以此开头的住户（管理员为空，即全部）")
-    csrf_token: str = Field(
-        description="本次会话的 CSRF 令牌：写操作放在 X-CSRFToken 请求头（离线打开的页面可能没有或已过期）"
-    )
-
-
-class HouseholdItemOut(BaseModel):
-    """A household as the list shows it."""
-
-    id: int
-    household_no: str
-    area_code: str
-    village: str
-    head_name: str
-    members: int
-    categories: list[str]
-    category_labels: list[str]
-    status: str
-    last_visit_at: datetime | None
-    last_risk: str | None
-
-
-class HouseholdListOut(BaseModel):
-    """One page of households in scope."""
-
-    items: list[HouseholdItemOut]
-    page: int
-    has_more: bool
-
-
-MASKED_ID = r"^(—|\d{6}\*{8}[0-9X]{4})$"
-
-
-class MemberOut(BaseModel):
-    """A household member; the ID number only ever masked."""
-
-    id: int
-    name: str
-    relation: str
-    is_head: bool
-    sex: str | None
-    birth_date: date | None
-    id_number_masked: str = Field(pattern=MASKED_ID, description="身份证号（仅前 6 位和后 4 位）")
-    phone: str | None
-    disability_grade: int | None
-    categories: list[str]
-
-
-class VisitSummaryOut(BaseModel):
-    """A past visit as the household shows it."""
-
-    id: int
-    uuid: str
-    kind: str
-    visited_at: datetime
-    risk: str
-    visitor: str
-    photos: int
-    needs: int
-    from_scan: bool
-
-
-class HouseholdOut(BaseModel):
-    """One household with its members, categories, card and recent visits."""
-
-    id: int
-    household_no: str
-    area_code: str
-    village: str
-    address: str | None
-    phone: str | None
-    kind: str
-    status: str
-    exit_reason: str | None
-    care_agreement_signed: bool
-    guardian: str | None
-    wants_institutional_care: bool
-    categories: list[str]
-    category_labels: list[str]
-    card_delivered: bool = Field(description="当前有效的服务卡是否已送达住户")
-    last_visit_at: datetime | None
-    last_risk: str | None
-    members: list[MemberOut]
-    visits: list[VisitSummaryOut] = Field(description="最近的走访，新的在前")
-
-
 FIELD_WORDS = {
     "uuid": "走访编号",
     "household_id": "住户",
@@ -443,27 +347,3 @@ def fingerprint(payload: BaseModel) -> str:
             data.pop(name, None)
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-class AlertOut(BaseModel):
-    """A 主动发现 alert: which rule, how grave, about whom, due when, where it stands."""
-
-    id: int
-    rule: str
-    rule_label: str
-    grade: Literal["red", "orange", "yellow"]
-    household_id: int | None
-    person_id: int | None
-    candidate_id: int | None
-    area_code: str
-    reason: str
-    due_at: datetime
-    state: Literal["open", "assigned", "checked", "closed"]
-    level: Literal["village", "township", "county"]
-
-
-class AlertListOut(BaseModel):
-    """One page of alerts in scope; `next` is the address of the next page (null on the last)."""
-
-    items: list[AlertOut]
-    next: str | None
